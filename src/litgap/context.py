@@ -1,0 +1,140 @@
+"""What a running job's flow sees: `ask` for decisions, `compute` for heavy work,
+`progress` for the dashboard.
+
+`ask` numbers its prompts. When a prompt with that number is already in the store
+(the job is resuming after a crash, or waking up on another worker), its recorded
+answer is applied again without asking and without a second record. A replay job
+answers from the original's records when what the user would be shown matches.
+"""
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from litgap.config import ReplayAnswer, StoredConfig
+from litgap.exceptions import LitgapError
+from litgap.responses import PromptSpec, fingerprint
+from litgap.runtime import Runtime
+from litgap.status import JobStatus, PromptSource, PromptStatus
+from litgap.store import jobs as job_rows
+from litgap.store import prompts as prompt_rows
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+Row = dict[str, Any]
+
+
+class NoDecision(LitgapError):
+    """A prompt without a default timed out: the job cannot go on."""
+
+
+class DecisionCancelled(LitgapError):
+    """The prompt was cancelled (the job was cancelled while it waited)."""
+
+
+class HistoryMismatch(LitgapError):
+    """The recorded history does not fit the flow being resumed."""
+
+
+class JobContext:
+    def __init__(self, runtime: Runtime, job_id: str, config: StoredConfig) -> None:
+        self.runtime = runtime
+        self.job_id = job_id
+        self.config = config
+        self._seq = 0
+        self._occurrences: Counter[str] = Counter()
+        self._last_progress = 0.0
+
+    def timeout_for(self, prompt_type: str) -> int:
+        return self.config.prompt_timeouts.get(
+            prompt_type, self.runtime.settings.prompt_timeouts[prompt_type]
+        )
+
+    async def ask(self, spec: PromptSpec) -> Any:
+        """Return the value the job goes on with: the answer, or the default on timeout.
+        Raises NoDecision when a prompt without default times out."""
+        seq = self._seq
+        self._seq += 1
+        self._occurrences[spec.type] += 1
+        broker = self.runtime.broker
+        row = prompt_rows.prompt_at(self.runtime.engine, self.job_id, seq)
+        if row is not None and row["type"] != spec.type:
+            raise HistoryMismatch(
+                f"job {self.job_id}: prompt {seq} was {row['type']!r} but the flow asks "
+                f"{spec.type!r}"
+            )
+        if row is None:
+            recorded, drift = self._replay_answer(spec)
+            row = broker.open(
+                self.job_id, seq, spec, self.timeout_for(spec.type), drift=drift
+            )
+            if recorded is not None:
+                note = "what-if override of the original answer" if recorded.overridden else None
+                broker.answer(
+                    row["prompt_id"],
+                    recorded.response,
+                    source=PromptSource.REPLAY,
+                    answered_by=None,
+                    note=note,
+                    replayed_from=recorded.prompt_id,
+                )
+                row = broker.get(row["prompt_id"])
+        if row["status"] == PromptStatus.PENDING:
+            self._set_status(JobStatus.WAITING_INPUT, f"waiting for {spec.type}")
+            row = await broker.wait(row["prompt_id"])
+            self._set_status(JobStatus.RUNNING, f"{spec.type} decided")
+        return self._applied(row)
+
+    def _replay_answer(self, spec: PromptSpec) -> tuple[ReplayAnswer | None, str | None]:
+        if not self.config.replay_answers:
+            return None, None
+        occurrence = self._occurrences[spec.type]
+        for answer in self.config.replay_answers:
+            if answer.type == spec.type and answer.occurrence == occurrence:
+                if answer.fingerprint == fingerprint(spec.type, spec.message, spec.options):
+                    return answer, None
+                return None, (
+                    f"drift: {spec.type} #{occurrence} differs from the original "
+                    f"({answer.prompt_id}): message or options changed"
+                )
+        return None, f"drift: {spec.type} #{occurrence} was not asked in the original job"
+
+    def _applied(self, row: Row) -> Any:
+        if row["status"] == PromptStatus.CANCELLED:
+            raise DecisionCancelled(f"{row['type']} was cancelled")
+        if row["status"] == PromptStatus.TIMED_OUT and row["applied"] is None:
+            raise NoDecision(f"no response to {row['type']} within {row['timeout_seconds']} s")
+        return row["applied"]
+
+    def _set_status(self, status: JobStatus, stage: str) -> None:
+        row = job_rows.transition(self.runtime.engine, self.job_id, status, stage=stage)
+        self.runtime.docs.mark(self.job_id)
+        self.runtime.events.publish("job_update", _job_event(row))
+
+    async def compute(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run CPU-bound pipeline work off the event loop."""
+        return await asyncio.to_thread(func, *args, **kwargs)
+
+    def progress(self, fraction: float, stage: str) -> None:
+        """Record progress (called from pipeline threads); throttled to keep the store calm."""
+        now = time.monotonic()
+        if now - self._last_progress < 0.2 and fraction < 1.0:
+            return
+        self._last_progress = now
+        percent = round(max(0.0, min(1.0, fraction)) * 100, 1)
+        job_rows.update_job(self.runtime.engine, self.job_id, progress=percent, stage=stage)
+        self.runtime.events.publish(
+            "job_update", {"job_id": self.job_id, "progress": percent, "stage": stage}
+        )
+
+
+def _job_event(row: Row) -> dict[str, Any]:
+    return {
+        "job_id": row["job_id"],
+        "status": row["status"],
+        "progress": row["progress"],
+        "stage": row["stage"],
+    }

@@ -1,0 +1,57 @@
+"""In-process event bus: job_update, prompt_request, prompt_resolved.
+
+Publishers may be on any thread; each subscriber is an asyncio queue drained on its
+own loop. Slow subscribers lose nothing: queues are unbounded, and a reconnecting
+client starts from a snapshot anyway.
+"""
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+Event = dict[str, Any]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = []
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        event: Event = {"type": kind, "data": data}
+        with self._lock:
+            queues = list(self._queues)
+            listeners = list(self._listeners)
+        for loop, queue in queues:
+            if loop.is_closed():
+                continue
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                queue.put_nowait(event)
+            else:
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+        for listener in listeners:
+            listener(event)
+
+    def listen(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener` synchronously for every event (on the publisher's thread)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator["asyncio.Queue[Event]"]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        entry = (asyncio.get_running_loop(), queue)
+        with self._lock:
+            self._queues.append(entry)
+        try:
+            yield queue
+        finally:
+            with self._lock:
+                self._queues.remove(entry)

@@ -1,0 +1,60 @@
+"""Running one job: from queued to an end, every outcome recorded with its reason."""
+
+import asyncio
+import logging
+from typing import Any
+
+from litgap.config import StoredConfig
+from litgap.context import DecisionCancelled, JobContext, NoDecision
+from litgap.exceptions import LitgapError
+from litgap.flow import CancelledByDecision, input_paths, run_flow
+from litgap.pipeline import PipelineError
+from litgap.records import job_public
+from litgap.runtime import Runtime
+from litgap.status import JobStatus
+from litgap.store import jobs as job_rows
+
+log = logging.getLogger(__name__)
+
+
+def _finish(rt: Runtime, job_id: str, status: JobStatus, **fields: Any) -> None:
+    row = job_rows.get_job(rt.engine, job_id)
+    if JobStatus(row["status"]).is_terminal:
+        return
+    row = job_rows.transition(rt.engine, job_id, status, **fields)
+    rt.docs.mark(job_id)
+    rt.events.publish("job_update", job_public(row))
+
+
+async def run_job(rt: Runtime, job_id: str) -> None:
+    """Run (or resume) a job's flow to its end. Never raises for the job's own failures."""
+    row = job_rows.get_job(rt.engine, job_id)
+    if JobStatus(row["status"]).is_terminal:
+        return
+    framework, _ = input_paths(rt.workspace.inputs_dir(job_id))
+    if not framework.exists():
+        _finish(rt, job_id, JobStatus.INTERRUPTED, error="cannot resume: the job's inputs are gone")
+        return
+    row = job_rows.transition(rt.engine, job_id, JobStatus.RUNNING, stage="starting", error=None)
+    rt.docs.mark(job_id)
+    rt.events.publish("job_update", job_public(row))
+    ctx = JobContext(rt, job_id, StoredConfig.model_validate(row["config"]))
+    try:
+        summary = await run_flow(ctx)
+    except asyncio.CancelledError:
+        # A user's cancel is already in the store; anything else is a shutdown, and the
+        # job stays as it is for the next start to resume.
+        raise
+    except (CancelledByDecision, DecisionCancelled) as err:
+        rt.broker.cancel_job(job_id)
+        _finish(rt, job_id, JobStatus.CANCELLED, error=err.detail, stage="cancelled")
+    except (NoDecision, PipelineError, LitgapError) as err:
+        rt.broker.cancel_job(job_id)
+        detail = getattr(err, "detail", str(err))
+        _finish(rt, job_id, JobStatus.FAILED, error=detail, stage="failed")
+    except Exception as err:
+        log.exception("job %s failed", job_id)
+        rt.broker.cancel_job(job_id)
+        _finish(rt, job_id, JobStatus.FAILED, error=f"internal error: {err!r}", stage="failed")
+    else:
+        _finish(rt, job_id, JobStatus.COMPLETED, summary=summary, progress=100.0, stage="done")

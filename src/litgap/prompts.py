@@ -1,0 +1,215 @@
+"""The prompt broker: ask, answer, time out, cancel, list pending.
+
+A prompt is stored as pending, with its deadline, before anyone is told of it. The
+first valid answer wins by compare-and-set in the store, whichever process gives it.
+The deadline lives in the store, so a restarted process still times a prompt out
+at the right moment.
+"""
+
+import asyncio
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+
+from litgap.clock import after, iso, now_iso, parse_iso, utcnow
+from litgap.events import EventBus
+from litgap.exceptions import InvalidInput, PromptAlreadyResolved, UnknownPrompt
+from litgap.ids import is_prompt_id, new_prompt_id
+from litgap.records import pending_prompt, prompt_record
+from litgap.responses import PromptSpec, as_text, fingerprint, validate_response
+from litgap.settings import Settings
+from litgap.status import PromptSource, PromptStatus
+from litgap.store import prompts as rows
+from litgap.store.documents import DocumentWriter
+
+Row = dict[str, Any]
+
+
+def _elapsed_ms(requested_at: str, resolved_at: str) -> int:
+    return round((parse_iso(resolved_at) - parse_iso(requested_at)).total_seconds() * 1000)
+
+
+class PromptBroker:
+    def __init__(
+        self, engine: sa.Engine, docs: DocumentWriter, events: EventBus, settings: Settings
+    ) -> None:
+        self._engine = engine
+        self._docs = docs
+        self._events = events
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._signals: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+    # -- asking ---------------------------------------------------------------
+
+    def open(
+        self,
+        job_id: str,
+        seq: int,
+        spec: PromptSpec,
+        timeout_seconds: int,
+        *,
+        drift: str | None = None,
+    ) -> Row:
+        """Store a pending prompt with its deadline, then announce it."""
+        requested = utcnow()
+        row: Row = {
+            "prompt_id": new_prompt_id(),
+            "job_id": job_id,
+            "seq": seq,
+            "type": spec.type,
+            "status": PromptStatus.PENDING.value,
+            "prompt_data": spec.prompt_data(),
+            "timeout_seconds": timeout_seconds,
+            "requested_at": iso(requested),
+            "deadline": iso(after(requested, timeout_seconds)),
+            "fingerprint": fingerprint(spec.type, spec.message, spec.options),
+            "drift": drift,
+        }
+        rows.insert_prompt(self._engine, row)
+        self._events.publish("prompt_request", pending_prompt(row))
+        return row
+
+    # -- resolving ------------------------------------------------------------
+
+    def get(self, prompt_id: str) -> Row:
+        row = rows.get_prompt(self._engine, prompt_id) if is_prompt_id(prompt_id) else None
+        if row is None:
+            raise UnknownPrompt(prompt_id)
+        return row
+
+    def answer(
+        self,
+        prompt_id: str,
+        response: object,
+        *,
+        source: PromptSource,
+        answered_by: str | None = None,
+        note: str | None = None,
+        replayed_from: str | None = None,
+    ) -> dict[str, Any]:
+        """Record an answer. Raises UnknownPrompt, InvalidResponse (nothing written) or
+        PromptAlreadyResolved (a second answer; nothing changes)."""
+        row = self.get(prompt_id)
+        if row["status"] != PromptStatus.PENDING:
+            raise PromptAlreadyResolved(prompt_id, row["status"])
+        if note is not None and len(note) > self._settings.max_note_chars:
+            raise InvalidInput(
+                f"note is {len(note)} characters; the limit is {self._settings.max_note_chars}"
+            )
+        value = validate_response(
+            prompt_id,
+            row["prompt_data"],
+            response,
+            max_text_chars=self._settings.max_text_response_chars,
+        )
+        resolved_at = now_iso()
+        values: Row = {
+            "status": PromptStatus.ANSWERED.value,
+            "resolved_at": resolved_at,
+            "response": value,
+            "applied": value,
+            "applied_text": as_text(value),
+            "source": source.value,
+            "answered_by": answered_by,
+            "note": note or None,
+            "response_time_ms": _elapsed_ms(row["requested_at"], resolved_at),
+            "replayed_from": replayed_from,
+        }
+        if not rows.resolve(self._engine, prompt_id, values):
+            current = rows.get_prompt(self._engine, prompt_id) or row
+            raise PromptAlreadyResolved(prompt_id, current["status"])
+        return self._resolved({**row, **values})
+
+    def expire(self, prompt_id: str) -> Row | None:
+        """Time the prompt out if its deadline has passed; returns the resolved row, or
+        None when it is not due (or was resolved by someone else first)."""
+        row = rows.get_prompt(self._engine, prompt_id)
+        if row is None or row["status"] != PromptStatus.PENDING:
+            return None
+        now = now_iso()
+        if now < row["deadline"]:
+            return None
+        default = row["prompt_data"].get("default")
+        values: Row = {
+            "status": PromptStatus.TIMED_OUT.value,
+            "resolved_at": now,
+            "response": None,
+            "applied": default,
+            "applied_text": as_text(default),
+            "source": PromptSource.TIMEOUT_DEFAULT.value if default is not None else None,
+            "response_time_ms": _elapsed_ms(row["requested_at"], now),
+        }
+        if not rows.resolve(self._engine, prompt_id, values):
+            return None
+        full = {**row, **values}
+        self._resolved(full)
+        return full
+
+    def expire_overdue(self) -> int:
+        """Time out every prompt whose deadline has passed (a sweep after a restart)."""
+        count = 0
+        for row in rows.overdue(self._engine, now_iso()):
+            if self.expire(row["prompt_id"]) is not None:
+                count += 1
+        return count
+
+    def cancel_job(self, job_id: str) -> None:
+        for prompt_id in rows.cancel_pending(self._engine, job_id, now_iso()):
+            self._events.publish(
+                "prompt_resolved",
+                {"prompt_id": prompt_id, "job_id": job_id, "status": "cancelled"},
+            )
+            self._signal(prompt_id)
+        self._docs.mark(job_id)
+
+    def _resolved(self, row: Row) -> dict[str, Any]:
+        record = prompt_record(row)
+        self._docs.mark(row["job_id"])
+        self._events.publish("prompt_resolved", {**record, "job_id": row["job_id"]})
+        self._signal(row["prompt_id"])
+        return record
+
+    # -- waiting --------------------------------------------------------------
+
+    def _signal(self, prompt_id: str) -> None:
+        with self._lock:
+            waiters = self._signals.get(prompt_id, [])
+        for loop, event in waiters:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(event.set)
+
+    async def wait(self, prompt_id: str) -> Row:
+        """Wait until the prompt is resolved (answered here or in another process, timed
+        out at its stored deadline, or cancelled) and return its row."""
+        event = asyncio.Event()
+        entry = (asyncio.get_running_loop(), event)
+        with self._lock:
+            self._signals.setdefault(prompt_id, []).append(entry)
+        try:
+            while True:
+                row = self.get(prompt_id)
+                if row["status"] != PromptStatus.PENDING:
+                    return row
+                remaining = (parse_iso(row["deadline"]) - utcnow()).total_seconds()
+                if remaining <= 0:
+                    self.expire(prompt_id)
+                    continue
+                try:
+                    await asyncio.wait_for(
+                        event.wait(), timeout=min(remaining, self._settings.prompt_poll_seconds)
+                    )
+                except TimeoutError:
+                    pass
+                event.clear()
+        finally:
+            with self._lock:
+                waiters = self._signals.get(prompt_id, [])
+                if entry in waiters:
+                    waiters.remove(entry)
+                if not waiters:
+                    self._signals.pop(prompt_id, None)
+
+    def pending(self, job_id: str | None = None) -> list[dict[str, Any]]:
+        return [pending_prompt(r) for r in rows.pending(self._engine, job_id)]

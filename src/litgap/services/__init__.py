@@ -1,0 +1,1 @@
+"""Use cases: what the web routes and the CLI call."""

@@ -1,0 +1,92 @@
+"""Saving a job's inputs: corpus files and the framework, streamed to disk with a size
+limit, named safely, and fingerprinted by sha256."""
+
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from litgap.exceptions import InvalidInput, PayloadTooLarge
+
+CORPUS_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".csv")
+CHUNK = 1024 * 1024
+_UNSAFE = re.compile(r"[^A-Za-z0-9._()\- ]+")
+
+
+@dataclass
+class InputFile:
+    name: str
+    stream: BinaryIO
+
+
+def safe_name(name: str, taken: set[str]) -> str:
+    """A file name that is safe on disk and unique in its folder (the original name is
+    kept in the job's inputs list)."""
+    base = os.path.basename(name.replace("\\", "/")).replace("\x00", "")
+    base = _UNSAFE.sub("_", base).strip(" .") or "file"
+    stem, suffix = os.path.splitext(base)
+    stem, suffix = stem[:100] or "file", suffix[:12].lower()
+    candidate, n = f"{stem}{suffix}", 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem}-{n}{suffix}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+class Budget:
+    """Bytes left for one request's uploads."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, count: int) -> None:
+        self.used += count
+        if self.used > self.limit:
+            raise PayloadTooLarge(
+                f"upload exceeds the limit of {self.limit} bytes; nothing was saved"
+            )
+
+
+def save_stream(stream: BinaryIO, target: Path, budget: Budget) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(target, "xb") as out:
+        while chunk := stream.read(CHUNK):
+            budget.take(len(chunk))
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest(), size
+
+
+def check_corpus_names(files: Iterable[InputFile]) -> None:
+    for item in files:
+        if not item.name.lower().endswith(CORPUS_SUFFIXES):
+            raise InvalidInput(
+                f"unsupported file type {item.name[:100]!r}: expected one of "
+                + ", ".join(CORPUS_SUFFIXES)
+            )
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Share an identical input between jobs instead of storing it twice."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,325 @@
+"""Jobs: create, start, cancel, read, list, and import job folders the store does not know."""
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from litgap.clock import iso, now_iso
+from litgap.config import JobConfig, StoredConfig
+from litgap.exceptions import InvalidInput, InvalidJobId
+from litgap.executor import Executor
+from litgap.ids import new_job_id, validate_job_id
+from litgap.pipeline import FrameworkError, parse_framework
+from litgap.pipeline.sample import sample_corpus_paths, sample_framework_path
+from litgap.responses import as_text, fingerprint
+from litgap.records import NO_HISTORY_MESSAGE, job_public, pending_prompt, prompt_record
+from litgap.runtime import Runtime
+from litgap.status import JobStatus
+from litgap.store import jobs as job_rows
+from litgap.store import prompts as prompt_rows
+from litgap.services.inputs import (
+    Budget,
+    InputFile,
+    check_corpus_names,
+    file_sha256,
+    link_or_copy,
+    safe_name,
+    save_stream,
+)
+
+Row = dict[str, Any]
+
+
+def parse_config(raw: object) -> JobConfig:
+    """Validate a user's job config; InvalidInput names the bad field."""
+    if raw is None:
+        return JobConfig()
+    try:
+        return JobConfig.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        place = " -> ".join(str(p) for p in first["loc"]) or "config"
+        raise InvalidInput(f"config -> {place}: {first['msg']}") from err
+
+
+def _check_framework(data: bytes, name: str) -> None:
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InvalidInput(f"framework {name[:100]!r} is not valid JSON: {err}") from err
+    try:
+        framework = parse_framework(parsed, name)
+    except FrameworkError as err:
+        raise InvalidInput(str(err)) from err
+    if not framework.pillar_names():
+        raise InvalidInput(f"framework {name[:100]!r} has no pillars")
+
+
+def create_job(
+    rt: Runtime,
+    *,
+    files: list[InputFile],
+    framework: InputFile | None = None,
+    config: JobConfig | StoredConfig | None = None,
+    created_by: str | None = None,
+    replay_of: str | None = None,
+) -> Row:
+    """Create a draft job from uploaded (or local) files. Raises InvalidInput or
+    PayloadTooLarge; on any error nothing of the job is left behind."""
+    if not files:
+        raise InvalidInput("no corpus files: upload at least one PDF, TXT, MD or CSV file")
+    check_corpus_names(files)
+    config = config or JobConfig()
+    job_id = new_job_id()
+    folder = rt.workspace.create_job_dirs(job_id)
+    try:
+        inputs = _save_inputs(rt, folder / "inputs", files, framework)
+        now = now_iso()
+        row: Row = {
+            "job_id": job_id,
+            "status": JobStatus.DRAFT.value,
+            "created_at": now,
+            "updated_at": now,
+            "config": config.model_dump(mode="json", exclude_defaults=False),
+            "inputs": inputs,
+            "transitions": [{"status": JobStatus.DRAFT.value, "at": now}],
+            "replay_of": replay_of,
+            "created_by": created_by,
+            "search_text": " ".join([job_id, *(i["name"] for i in inputs), created_by or ""]),
+        }
+        job_rows.insert_job(rt.engine, row)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    rt.docs.write_now(job_id)
+    return job_rows.get_job(rt.engine, job_id)
+
+
+def _save_inputs(
+    rt: Runtime, inputs_dir: Path, files: list[InputFile], framework: InputFile | None
+) -> list[Row]:
+    budget = Budget(rt.settings.max_upload_bytes)
+    corpus_dir = inputs_dir / "corpus"
+    corpus_dir.mkdir()
+    taken: set[str] = set()
+    saved: list[Row] = []
+    for item in files:
+        name = safe_name(item.name, taken)
+        sha, size = save_stream(item.stream, corpus_dir / name, budget)
+        if size == 0:
+            raise InvalidInput(f"file {item.name[:100]!r} is empty")
+        saved.append(
+            {"role": "corpus", "name": item.name, "path": f"corpus/{name}", "sha256": sha,
+             "size": size}
+        )
+    if framework is None:
+        framework = InputFile("sample_framework.json", open(sample_framework_path(), "rb"))
+    with framework.stream:
+        target = inputs_dir / "framework.json"
+        sha, size = save_stream(framework.stream, target, budget)
+    _check_framework(target.read_bytes(), framework.name)
+    saved.append(
+        {"role": "framework", "name": framework.name, "path": "framework.json", "sha256": sha,
+         "size": size}
+    )
+    return saved
+
+
+def create_sample_job(
+    rt: Runtime, config: JobConfig | None = None, created_by: str | None = None
+) -> Row:
+    paths = sample_corpus_paths()
+    files = [InputFile(p.name, open(p, "rb")) for p in paths]
+    try:
+        return create_job(rt, files=files, config=config, created_by=created_by)
+    finally:
+        for item in files:
+            item.stream.close()
+
+
+def copy_inputs(rt: Runtime, source_job: str, target_job: str) -> None:
+    """Give a new job the same inputs as another, hard-linked where the disk allows."""
+    source = rt.workspace.inputs_dir(source_job)
+    target = rt.workspace.inputs_dir(target_job)
+    for path in sorted(source.rglob("*")):
+        destination = target / path.relative_to(source)
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            link_or_copy(path, destination)
+
+
+def start_job(rt: Runtime, executor: Executor, job_id: str) -> Row:
+    row = job_rows.transition(rt.engine, validate_job_id(job_id), JobStatus.QUEUED, stage="queued")
+    rt.docs.mark(job_id)
+    rt.events.publish("job_update", job_public(row))
+    executor.submit(job_id)
+    return row
+
+
+def cancel_job(rt: Runtime, executor: Executor, job_id: str) -> Row:
+    row = job_rows.transition(
+        rt.engine, validate_job_id(job_id), JobStatus.CANCELLED,
+        error="cancelled by user", stage="cancelled",
+    )
+    rt.broker.cancel_job(job_id)
+    executor.cancel(job_id)
+    rt.docs.mark(job_id)
+    rt.events.publish("job_update", job_public(row))
+    return row
+
+
+def get_job(rt: Runtime, job_id: str) -> Row:
+    """The job with its history (the same records as job_data.json) and pending prompts."""
+    row = job_rows.get_job(rt.engine, validate_job_id(job_id))
+    history = [prompt_record(r) for r in prompt_rows.job_prompts(rt.engine, job_id)]
+    return {
+        **job_public(row),
+        "prompts": history,
+        "pending_prompts": [pending_prompt(r) for r in prompt_rows.pending(rt.engine, job_id)],
+        "history_message": None if history else NO_HISTORY_MESSAGE,
+        "result_files": result_files(rt, job_id),
+    }
+
+
+def result_files(rt: Runtime, job_id: str) -> list[str]:
+    folder = rt.workspace.results_dir(job_id)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def matches(record: Row, prompt_type: str | None, q: str | None) -> bool:
+    if prompt_type and record["type"] != prompt_type:
+        return False
+    if not q:
+        return True
+    needle = q.casefold()
+    fields = [
+        record["type"],
+        json.dumps(record["response"], ensure_ascii=False),
+        json.dumps(record["applied"], ensure_ascii=False),
+        str(record["prompt_data"].get("message", "")),
+        record.get("note") or "",
+        record.get("answered_by") or "",
+        record.get("source") or "",
+        record["status"],
+    ]
+    return any(needle in f.casefold() for f in fields)
+
+
+def job_history(
+    rt: Runtime, job_id: str, prompt_type: str | None = None, q: str | None = None
+) -> list[Row]:
+    job_rows.get_job(rt.engine, validate_job_id(job_id))
+    records = [prompt_record(r) for r in prompt_rows.job_prompts(rt.engine, job_id)]
+    return [r for r in records if matches(r, prompt_type, q)]
+
+
+def list_jobs(rt: Runtime, **filters: Any) -> tuple[list[Row], str | None]:
+    rows, cursor = job_rows.list_jobs(rt.engine, **filters)
+    return [job_public(r) for r in rows], cursor
+
+
+# -- job folders the store does not know ----------------------------------------------
+
+
+def import_job_folders(rt: Runtime) -> list[str]:
+    """Import job folders written before this store (or before prompt history existed).
+    A document without a `prompts` key is a legacy job: listed, never rewritten, its
+    history empty."""
+    imported = []
+    for folder in sorted(rt.workspace.jobs_dir.iterdir()):
+        try:
+            job_id = validate_job_id(folder.name)
+        except InvalidJobId:
+            continue
+        if job_rows.job_exists(rt.engine, job_id):
+            continue
+        document = folder / "job_data.json"
+        try:
+            data = json.loads(document.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        _import_document(rt, job_id, folder, data)
+        imported.append(job_id)
+    return imported
+
+
+def _text(value: object, fallback: str) -> str:
+    return value if isinstance(value, str) and value else fallback
+
+
+def _import_document(rt: Runtime, job_id: str, folder: Path, data: Row) -> None:
+    mtime = iso(datetime.fromtimestamp(folder.stat().st_mtime, UTC))
+    status = data.get("status")
+    status = status if status in {s.value for s in JobStatus} else JobStatus.COMPLETED.value
+    if JobStatus(status).is_active:
+        # Its process is long gone and it has no recorded flow to resume.
+        status = JobStatus.INTERRUPTED.value
+    created = _text(data.get("created_at"), mtime)
+    legacy = "prompts" not in data
+    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    results = data.get("results") if isinstance(data.get("results"), dict) else None
+    inputs = [i for i in data.get("inputs", []) if isinstance(i, dict)] if isinstance(
+        data.get("inputs"), list) else []
+    row: Row = {
+        "job_id": job_id,
+        "status": status,
+        "created_at": created,
+        "updated_at": _text(data.get("updated_at"), created),
+        "started_at": data.get("started_at") if isinstance(data.get("started_at"), str) else None,
+        "completed_at": data.get("completed_at")
+        if isinstance(data.get("completed_at"), str) else None,
+        "config": config,
+        "inputs": inputs,
+        "summary": results,
+        "transitions": [{"status": status, "at": created}],
+        "legacy": legacy,
+        "stage": "imported",
+        "search_text": job_id,
+    }
+    job_rows.insert_job(rt.engine, row)
+    if not legacy and isinstance(data["prompts"], list):
+        for index, record in enumerate(data["prompts"]):
+            if isinstance(record, dict):
+                _import_record(rt, job_id, index, record)
+        rt.docs.mark(job_id)
+
+
+def _import_record(rt: Runtime, job_id: str, index: int, record: Row) -> None:
+    data = record.get("prompt_data") if isinstance(record.get("prompt_data"), dict) else {}
+    seq = record.get("seq") if isinstance(record.get("seq"), int) else index
+    prompt_rows.insert_prompt(
+        rt.engine,
+        {
+            "prompt_id": str(record.get("prompt_id")),
+            "job_id": job_id,
+            "seq": seq,
+            "type": str(record.get("type")),
+            "status": record.get("status") or ("timed_out" if record.get("timed_out") else "answered"),
+            "prompt_data": data,
+            "timeout_seconds": int(record.get("timeout_seconds") or 0),
+            "requested_at": str(record.get("requested_at") or record.get("timestamp")),
+            "deadline": str(record.get("timestamp")),
+            "resolved_at": record.get("timestamp"),
+            "response": record.get("response"),
+            "applied": record.get("applied", record.get("response")),
+            "applied_text": as_text(record.get("applied", record.get("response"))),
+            "source": record.get("source"),
+            "answered_by": record.get("answered_by"),
+            "response_time_ms": record.get("response_time_ms"),
+            "note": record.get("note"),
+            "fingerprint": fingerprint(
+                str(record.get("type")), str(data.get("message", "")), list(data.get("options") or [])
+            ),
+            "replayed_from": record.get("replayed_from"),
+        },
+    )

@@ -1,0 +1,66 @@
+"""Settings, read once from the environment (LITGAP_*); unsafe or bad values fail at start."""
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROMPT_TYPES = ("pillar_selection", "run_mode", "continue")
+DEFAULT_TIMEOUTS = {"pillar_selection": 300, "run_mode": 120, "continue": 60}
+MIN_TIMEOUT, MAX_TIMEOUT = 1, 86400
+
+
+def check_timeouts(timeouts: dict[str, int]) -> dict[str, int]:
+    """Validate a mapping of prompt type -> seconds, naming the bad key on error."""
+    for key, value in timeouts.items():
+        if key not in PROMPT_TYPES:
+            raise ValueError(
+                f"prompt_timeouts.{key}: unknown prompt type; expected one of {list(PROMPT_TYPES)}"
+            )
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"prompt_timeouts.{key}: expected whole seconds, got {value!r}")
+        if not MIN_TIMEOUT <= value <= MAX_TIMEOUT:
+            raise ValueError(
+                f"prompt_timeouts.{key}: {value} is out of range {MIN_TIMEOUT}..{MAX_TIMEOUT} s"
+            )
+    return timeouts
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LITGAP_", extra="ignore")
+
+    workspace: Path = Path("workspace")
+    database_url: str | None = None
+    prompt_timeouts: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    max_note_chars: int = Field(default=2000, ge=1)
+    max_text_response_chars: int = Field(default=2000, ge=1)
+    max_pdf_pages: int = Field(default=2000, ge=1)
+    # Seconds between store checks while a prompt waits: catches answers given by
+    # another process (CLI, a second server) when no in-process signal arrives.
+    prompt_poll_seconds: float = Field(default=1.0, gt=0)
+    secure_cookies: bool = False
+
+    @field_validator("prompt_timeouts", mode="before")
+    @classmethod
+    def _merge_defaults(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {**DEFAULT_TIMEOUTS, **value}
+        return value
+
+    @field_validator("prompt_timeouts")
+    @classmethod
+    def _check_timeouts(cls, value: dict[str, int]) -> dict[str, int]:
+        return check_timeouts(value)
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.workspace / 'litgap.db').resolve()}"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.workspace / "jobs"

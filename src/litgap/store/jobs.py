@@ -1,0 +1,129 @@
+"""Job rows: insert, read, transition (compare-and-set on the current status), list."""
+
+import base64
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from litgap.clock import now_iso
+from litgap.exceptions import InvalidInput, InvalidTransition, UnknownJob
+from litgap.status import JobStatus
+from litgap.store.database import reading, writing
+from litgap.store.schema import jobs, prompts
+
+Row = dict[str, Any]
+
+
+def insert_job(engine: sa.Engine, row: Row) -> None:
+    with writing(engine) as conn:
+        conn.execute(jobs.insert().values(**row))
+
+
+def get_job(engine: sa.Engine, job_id: str) -> Row:
+    with reading(engine) as conn:
+        found = conn.execute(sa.select(jobs).where(jobs.c.job_id == job_id)).mappings().first()
+    if found is None:
+        raise UnknownJob(job_id)
+    return dict(found)
+
+
+def job_exists(engine: sa.Engine, job_id: str) -> bool:
+    with reading(engine) as conn:
+        return conn.execute(sa.select(jobs.c.job_id).where(jobs.c.job_id == job_id)).first() is not None
+
+
+def update_job(engine: sa.Engine, job_id: str, **fields: Any) -> None:
+    fields.setdefault("updated_at", now_iso())
+    with writing(engine) as conn:
+        conn.execute(jobs.update().where(jobs.c.job_id == job_id).values(**fields))
+
+
+def transition(engine: sa.Engine, job_id: str, target: JobStatus, **fields: Any) -> Row:
+    """Move a job to `target`, stamping the transition; raises InvalidTransition when
+    the job's current status does not allow it (checked and written in one transaction)."""
+    at = now_iso()
+    with writing(engine) as conn:
+        row = conn.execute(sa.select(jobs).where(jobs.c.job_id == job_id)).mappings().first()
+        if row is None:
+            raise UnknownJob(job_id)
+        current = JobStatus(row["status"])
+        if current == target:
+            return dict(row)
+        if not current.can_become(target):
+            raise InvalidTransition(job_id, current, target)
+        values: Row = {"status": target.value, "updated_at": at, **fields}
+        values["transitions"] = [*row["transitions"], {"status": target.value, "at": at}]
+        if target == JobStatus.RUNNING and row["started_at"] is None:
+            values["started_at"] = at
+        if target.is_terminal:
+            values["completed_at"] = at
+        conn.execute(jobs.update().where(jobs.c.job_id == job_id).values(**values))
+    return {**dict(row), **values}
+
+
+def active_job_ids(engine: sa.Engine) -> list[str]:
+    active = [s.value for s in JobStatus if s.is_active]
+    with reading(engine) as conn:
+        rows = conn.execute(
+            sa.select(jobs.c.job_id).where(jobs.c.status.in_(active)).order_by(jobs.c.created_at)
+        )
+        return [r[0] for r in rows]
+
+
+def _encode_cursor(created_at: str, job_id: str) -> str:
+    raw = json.dumps([created_at, job_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, job_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(created_at, str) or not isinstance(job_id, str):
+            raise ValueError
+    except (ValueError, TypeError, json.JSONDecodeError) as err:
+        raise InvalidInput(f"invalid cursor {cursor[:40]!r}: use next_cursor from a list") from err
+    return created_at, job_id
+
+
+def list_jobs(
+    engine: sa.Engine,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    status: str | None = None,
+    prompt_type: str | None = None,
+    response: str | None = None,
+    q: str | None = None,
+) -> tuple[list[Row], str | None]:
+    """One page of jobs, newest first, with keyset pagination and decision search
+    ("jobs where pillar_selection was ALL") answered from the prompts index."""
+    query = sa.select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.job_id.desc())
+    if status:
+        query = query.where(jobs.c.status == status)
+    if prompt_type or response:
+        match = sa.select(prompts.c.job_id).where(prompts.c.job_id == jobs.c.job_id)
+        if prompt_type:
+            match = match.where(prompts.c.type == prompt_type)
+        if response:
+            match = match.where(prompts.c.applied_text == response)
+        query = query.where(sa.exists(match))
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.func.lower(jobs.c.search_text).like(pattern, escape="\\"))
+    if cursor:
+        created_at, job_id = _decode_cursor(cursor)
+        query = query.where(
+            sa.or_(
+                jobs.c.created_at < created_at,
+                sa.and_(jobs.c.created_at == created_at, jobs.c.job_id < job_id),
+            )
+        )
+    with reading(engine) as conn:
+        rows = [dict(r) for r in conn.execute(query.limit(limit + 1)).mappings()]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode_cursor(rows[-1]["created_at"], rows[-1]["job_id"])
+    return rows, next_cursor

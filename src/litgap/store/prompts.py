@@ -1,0 +1,120 @@
+"""Prompt rows. Resolution is a compare-and-set on status = pending: the first
+answer wins, whichever process gives it."""
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from litgap.status import PromptStatus
+from litgap.store.database import reading, writing
+from litgap.store.schema import jobs, prompts
+
+Row = dict[str, Any]
+
+
+def insert_prompt(engine: sa.Engine, row: Row) -> None:
+    with writing(engine) as conn:
+        conn.execute(prompts.insert().values(**row))
+
+
+def get_prompt(engine: sa.Engine, prompt_id: str) -> Row | None:
+    with reading(engine) as conn:
+        found = conn.execute(
+            sa.select(prompts).where(prompts.c.prompt_id == prompt_id)
+        ).mappings().first()
+    return dict(found) if found else None
+
+
+def prompt_at(engine: sa.Engine, job_id: str, seq: int) -> Row | None:
+    with reading(engine) as conn:
+        found = conn.execute(
+            sa.select(prompts).where(prompts.c.job_id == job_id, prompts.c.seq == seq)
+        ).mappings().first()
+    return dict(found) if found else None
+
+
+def resolve(engine: sa.Engine, prompt_id: str, values: Row) -> bool:
+    """Write the resolution if the prompt is still pending; False when someone was first."""
+    with writing(engine) as conn:
+        result = conn.execute(
+            prompts.update()
+            .where(prompts.c.prompt_id == prompt_id, prompts.c.status == PromptStatus.PENDING)
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+
+def job_prompts(engine: sa.Engine, job_id: str, *, after_seq: int = -1) -> list[Row]:
+    """Resolved prompt records of a job, in order (pending ones are not history yet)."""
+    with reading(engine) as conn:
+        rows = conn.execute(
+            sa.select(prompts)
+            .where(
+                prompts.c.job_id == job_id,
+                prompts.c.status != PromptStatus.PENDING,
+                prompts.c.seq > after_seq,
+            )
+            .order_by(prompts.c.seq)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def pending(engine: sa.Engine, job_id: str | None = None) -> list[Row]:
+    query = (
+        sa.select(prompts)
+        .where(prompts.c.status == PromptStatus.PENDING)
+        .order_by(prompts.c.requested_at, prompts.c.prompt_id)
+    )
+    if job_id:
+        query = query.where(prompts.c.job_id == job_id)
+    with reading(engine) as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def overdue(engine: sa.Engine, now: str) -> list[Row]:
+    with reading(engine) as conn:
+        rows = conn.execute(
+            sa.select(prompts).where(
+                prompts.c.status == PromptStatus.PENDING, prompts.c.deadline <= now
+            )
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def cancel_pending(engine: sa.Engine, job_id: str, at: str) -> list[str]:
+    with writing(engine) as conn:
+        ids = [
+            r[0]
+            for r in conn.execute(
+                sa.select(prompts.c.prompt_id).where(
+                    prompts.c.job_id == job_id, prompts.c.status == PromptStatus.PENDING
+                )
+            )
+        ]
+        if ids:
+            conn.execute(
+                prompts.update()
+                .where(prompts.c.prompt_id.in_(ids), prompts.c.status == PromptStatus.PENDING)
+                .values(status=PromptStatus.CANCELLED.value, resolved_at=at)
+            )
+    return ids
+
+
+def resolved_in_range(engine: sa.Engine, since: str | None, until: str | None) -> list[Row]:
+    query = sa.select(prompts).where(prompts.c.status != PromptStatus.PENDING)
+    if since:
+        query = query.where(prompts.c.resolved_at >= since)
+    if until:
+        query = query.where(prompts.c.resolved_at <= until)
+    with reading(engine) as conn:
+        return [dict(r) for r in conn.execute(query.order_by(prompts.c.resolved_at)).mappings()]
+
+
+def job_of(engine: sa.Engine, prompt_id: str) -> str | None:
+    with reading(engine) as conn:
+        found = conn.execute(
+            sa.select(jobs.c.job_id)
+            .join(prompts, prompts.c.job_id == jobs.c.job_id)
+            .where(prompts.c.prompt_id == prompt_id)
+        ).first()
+    return found[0] if found else None

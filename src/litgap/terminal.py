@@ -1,0 +1,87 @@
+"""Asking a decision at the terminal: numbered choices, the default marked, a countdown.
+
+Reads stdin with select() so that the countdown keeps moving and the question gives up
+at the prompt's deadline (the broker then applies the timeout as specified).
+"""
+
+import select
+import sys
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.markup import escape
+
+from litgap.clock import parse_iso, utcnow
+from litgap.responses import SPECIAL_VALUES
+
+
+def parse_choice(text: str, options: list[str], multiple: bool) -> str | list[str] | None:
+    """'2' or '1,3' (numbers) or option names; None when it cannot be understood."""
+    parts = [p.strip() for p in text.split(",")] if multiple else [text.strip()]
+    chosen: list[str] = []
+    for part in parts:
+        if part.isdigit() and 1 <= int(part) <= len(options):
+            chosen.append(options[int(part) - 1])
+            continue
+        match = [o for o in options if o.casefold() == part.casefold()]
+        if not match:
+            return None
+        chosen.append(match[0])
+    if not multiple:
+        return chosen[0]
+    if len(chosen) == 1 and chosen[0] in SPECIAL_VALUES:
+        return chosen[0]
+    return chosen
+
+
+def _seconds_left(deadline: str) -> float:
+    return (parse_iso(deadline) - utcnow()).total_seconds()
+
+
+def _read_line(stream: TextIO, deadline: str, console: Console) -> str | None:
+    """A line from `stream`, or None at the deadline or end of input. On a terminal the
+    line above the cursor shows the seconds left."""
+    interactive = stream.isatty() and console.is_terminal
+    while True:
+        left = _seconds_left(deadline)
+        if left <= 0:
+            return None
+        if interactive:
+            # Save the cursor, rewrite the countdown line above it, restore: what the
+            # user is typing is not touched.
+            sys.stdout.write(f"\x1b7\x1b[1A\r\x1b[K  ⏳ {int(left)} s left\x1b8")
+            sys.stdout.flush()
+        ready, _, _ = select.select([stream], [], [], min(1.0, left))
+        if ready:
+            line = stream.readline()
+            return None if line == "" else line.rstrip("\n")
+
+
+def ask(pending: dict[str, Any], console: Console, stream: TextIO = sys.stdin) -> Any:
+    """Ask one pending prompt; returns the response, or None when none was given in time."""
+    data = pending["prompt_data"]
+    options: list[str] = list(data.get("options") or [])
+    multiple = bool(data.get("multiple"))
+    default = data.get("default")
+    console.print()
+    console.print(f"[bold]{escape(str(data.get('message', pending['type'])))}[/bold]")
+    for number, option in enumerate(options, start=1):
+        marker = "  [green](default)[/green]" if option == default else ""
+        console.print(f"  {number}. {escape(option)}{marker}")
+    hint = "numbers separated by commas" if multiple else "a number"
+    if default is not None:
+        hint += ", Enter for the default"
+    console.print(f"  [dim]{pending['timeout_seconds']} s to answer ({hint})[/dim]")
+    console.print(f"  ⏳ {int(_seconds_left(pending['deadline']))} s left")
+    while True:
+        console.print("> ", end="")
+        line = _read_line(stream, pending["deadline"], console)
+        if line is None:
+            console.print("\n[yellow]No answer in time.[/yellow]")
+            return None
+        if not line.strip() and default is not None:
+            return default
+        choice = parse_choice(line, options, multiple) if options else line
+        if choice is not None:
+            return choice
+        console.print(f"[red]Not an option: {escape(line)!s}.[/red] Try again.")

@@ -1,0 +1,33 @@
+"""The workspace folder: one folder per job, paths built only from validated ids."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from litgap.ids import validate_job_id
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.root / "jobs"
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.jobs_dir / validate_job_id(job_id)
+
+    def inputs_dir(self, job_id: str) -> Path:
+        return self.job_dir(job_id) / "inputs"
+
+    def results_dir(self, job_id: str) -> Path:
+        return self.job_dir(job_id) / "results"
+
+    def document(self, job_id: str) -> Path:
+        return self.job_dir(job_id) / "job_data.json"
+
+    def create_job_dirs(self, job_id: str) -> Path:
+        folder = self.job_dir(job_id)
+        (folder / "inputs").mkdir(parents=True, exist_ok=False)
+        (folder / "results").mkdir()
+        return folder
