@@ -19,7 +19,9 @@ from litgap.records import NO_HISTORY_MESSAGE, decision_label, shown_value
 from litgap.runtime import Runtime, open_runtime
 from litgap.services import jobs as job_service
 from litgap.services.inputs import CORPUS_SUFFIXES, InputFile
+from litgap.services.auth import Role, create_user, has_users
 from litgap.settings import Settings
+from litgap.store.database import open_database
 from litgap.status import JobStatus, PromptSource
 
 app = typer.Typer(help="Literature gap analysis with audited human decisions.", no_args_is_help=True)
@@ -241,6 +243,68 @@ def jobs_prompts(
         console.print(legacy or "No decisions match.")
         return
     console.print(_decisions_table(records))
+
+
+# -- serve, users, db -------------------------------------------------------------------
+
+users_app = typer.Typer(help="Manage who may use the dashboard and the API.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[Role, typer.Option(help="viewer reads; operator and admin also act")] = Role.OPERATOR,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Create a user; its token is printed once, as the last line."""
+    rt = open_runtime(_settings(workspace))
+    try:
+        user, token = create_user(rt.engine, name, role)
+    except LitgapError as err:
+        raise _fail(err.detail) from err
+    finally:
+        rt.close()
+    console.print(f"Created {user.role} {escape(user.name)}. Token (shown once):")
+    print(token)
+
+
+@app.command()
+def serve(
+    workspace: WorkspaceOpt = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Start the dashboard and API (SQLite, in-process jobs by default)."""
+    import uvicorn
+
+    from litgap.web.app import create_app
+
+    settings = _settings(workspace)
+    updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = settings.model_copy(update=updates)
+    rt = open_runtime(settings)
+    try:
+        if not has_users(rt.engine):
+            _user, token = create_user(rt.engine, "admin", Role.ADMIN)
+            console.print("No users yet: created [bold]admin[/bold]. Its token (shown once):")
+            print(token)
+            console.print(f"Sign in: http://{settings.host}:{settings.port}/login#token={token}")
+    finally:
+        rt.close()
+    console.print(f"litgap on http://{settings.host}:{settings.port}  workspace {settings.workspace.resolve()}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+@db_app.command("upgrade")
+def db_upgrade(workspace: WorkspaceOpt = None) -> None:
+    """Apply the schema migrations (idempotent)."""
+    settings = _settings(workspace)
+    engine = open_database(settings.db_url)
+    engine.dispose()
+    console.print(f"Schema is up to date at {escape(settings.db_url.split('@')[-1])}")
 
 
 def main() -> None:  # pragma: no cover - entry point

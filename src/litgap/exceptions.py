@@ -87,3 +87,10 @@ class DocumentWriteError(LitgapError):
 
     def __init__(self, path: Any, reason: str) -> None:
         super().__init__(f"could not write {path}: {reason}; the previous file is intact")
+
+
+class UnknownResultFile(LitgapError):
+    status_code = 404
+
+    def __init__(self, job_id: str, name: str) -> None:
+        super().__init__(f"job {job_id!r} has no result file {name[:100]!r}")

@@ -26,6 +26,20 @@ from litgap.store.documents import DocumentWriter
 Row = dict[str, Any]
 
 
+class _Waiter:
+    """One coroutine waiting for a prompt; a resolution in this process hands it the row."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.event = asyncio.Event()
+        self.row: Row | None = None
+
+    def wake(self, row: Row | None) -> None:
+        self.row = row
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.event.set)
+
+
 def _elapsed_ms(requested_at: str, resolved_at: str) -> int:
     return round((parse_iso(resolved_at) - parse_iso(requested_at)).total_seconds() * 1000)
 
@@ -39,7 +53,7 @@ class PromptBroker:
         self._events = events
         self._settings = settings
         self._lock = threading.Lock()
-        self._signals: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._signals: dict[str, list[_Waiter]] = {}
 
     # -- asking ---------------------------------------------------------------
 
@@ -161,35 +175,33 @@ class PromptBroker:
                 "prompt_resolved",
                 {"prompt_id": prompt_id, "job_id": job_id, "status": "cancelled"},
             )
-            self._signal(prompt_id)
+            self._signal(prompt_id, None)
         self._docs.mark(job_id)
 
     def _resolved(self, row: Row) -> dict[str, Any]:
         record = prompt_record(row)
         self._docs.mark(row["job_id"])
         self._events.publish("prompt_resolved", {**record, "job_id": row["job_id"]})
-        self._signal(row["prompt_id"])
+        self._signal(row["prompt_id"], row)
         return record
 
     # -- waiting --------------------------------------------------------------
 
-    def _signal(self, prompt_id: str) -> None:
+    def _signal(self, prompt_id: str, row: Row | None) -> None:
         with self._lock:
-            waiters = self._signals.get(prompt_id, [])
-        for loop, event in waiters:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
+            waiters = list(self._signals.get(prompt_id, []))
+        for waiter in waiters:
+            waiter.wake(row)
 
     async def wait(self, prompt_id: str) -> Row:
         """Wait until the prompt is resolved (answered here or in another process, timed
         out at its stored deadline, or cancelled) and return its row."""
-        event = asyncio.Event()
-        entry = (asyncio.get_running_loop(), event)
+        entry = _Waiter()
         with self._lock:
             self._signals.setdefault(prompt_id, []).append(entry)
         try:
             while True:
-                row = self.get(prompt_id)
+                row = entry.row or self.get(prompt_id)
                 if row["status"] != PromptStatus.PENDING:
                     return row
                 remaining = (parse_iso(row["deadline"]) - utcnow()).total_seconds()
@@ -198,11 +210,12 @@ class PromptBroker:
                     continue
                 try:
                     await asyncio.wait_for(
-                        event.wait(), timeout=min(remaining, self._settings.prompt_poll_seconds)
+                        entry.event.wait(),
+                        timeout=min(remaining, self._settings.prompt_poll_seconds),
                     )
                 except TimeoutError:
                     pass
-                event.clear()
+                entry.event.clear()
         finally:
             with self._lock:
                 waiters = self._signals.get(prompt_id, [])

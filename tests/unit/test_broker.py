@@ -1,19 +1,16 @@
 """The prompt broker: records, validation, first answer wins, timeouts."""
 
 import asyncio
-import json
 import time
 
 import pytest
 
-from litgap.clock import now_iso
 from litgap.exceptions import InvalidResponse, PromptAlreadyResolved, UnknownPrompt
-from litgap.ids import new_job_id
 from litgap.responses import PromptSpec
 from litgap.runtime import Runtime
-from litgap.status import JobStatus, PromptSource
-from litgap.store import jobs as job_rows
+from litgap.status import PromptSource
 from litgap.store import prompts as prompt_rows
+from tests.helpers import document, new_job
 
 PILLARS = PromptSpec(
     type="pillar_selection",
@@ -23,23 +20,6 @@ PILLARS = PromptSpec(
 )
 MODE = PromptSpec(type="run_mode", message="Select analysis mode", options=["ONCE", "DEEP_LOOP"],
                   default="ONCE")
-
-
-def new_job(rt: Runtime) -> str:
-    job_id = new_job_id()
-    rt.workspace.create_job_dirs(job_id)
-    now = now_iso()
-    job_rows.insert_job(rt.engine, {
-        "job_id": job_id, "status": JobStatus.DRAFT.value, "created_at": now, "updated_at": now,
-        "config": {}, "inputs": [], "transitions": [{"status": "draft", "at": now}],
-    })
-    rt.docs.write_now(job_id)
-    return job_id
-
-
-def document(rt: Runtime, job_id: str) -> dict:
-    rt.docs.flush()
-    return json.loads(rt.workspace.document(job_id).read_text())
 
 
 def test_answer_is_recorded_in_job_data_with_every_field(runtime: Runtime) -> None:

@@ -22,7 +22,8 @@ def _finish(rt: Runtime, job_id: str, status: JobStatus, **fields: Any) -> None:
     if JobStatus(row["status"]).is_terminal:
         return
     row = job_rows.transition(rt.engine, job_id, status, **fields)
-    rt.docs.mark(job_id)
+    # The end of a job is announced only once its document says so too.
+    rt.docs.write_now(job_id)
     rt.events.publish("job_update", job_public(row))
 
 

@@ -43,6 +43,10 @@ def render_document(header: dict[str, Any], fragments: Iterable[str]) -> bytes:
 class DocumentWriter:
     """Keeps every job's job_data.json in step with the store."""
 
+    # A short pause before each batch lets a burst of answers share one rewrite; the
+    # store already holds every answer durably, so the document may trail by this much.
+    COALESCE_SECONDS = 0.05
+
     def __init__(self, engine: sa.Engine, workspace: Workspace, *, durable: bool = True) -> None:
         self._engine = engine
         self._workspace = workspace
@@ -92,6 +96,8 @@ class DocumentWriter:
                 self._cond.wait_for(lambda: self._dirty or self._stopping)
                 if self._stopping and not self._dirty:
                     return
+                if not self._stopping:
+                    self._cond.wait(timeout=self.COALESCE_SECONDS)
                 batch, self._dirty = sorted(self._dirty), set()
                 covered = self._requested
             for job_id in batch:

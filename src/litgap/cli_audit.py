@@ -1,0 +1,159 @@
+"""Audit commands: `litgap jobs export`, `litgap jobs replay`, `litgap verify`.
+
+Registered onto the command line of cli.py when this module is imported.
+"""
+
+import asyncio
+import getpass
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from litgap import terminal
+from litgap.cli import (
+    WorkspaceOpt,
+    _fail,
+    _open,
+    _print_job,
+    _run_here,
+    app,
+    console,
+    jobs_app,
+)
+from litgap.exceptions import LitgapError
+from litgap.services import diff, export, replay
+from litgap.services import jobs as job_service
+from litgap.services.manifest import verify_archive
+from litgap.status import JobStatus
+
+
+@jobs_app.command("export")
+def jobs_export(
+    job_id: str,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="ZIP file to write (default: JOB_ID.zip)")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Export a job's record as a ZIP with a SHA-256 manifest (any status; a job that has
+    not ended is marked partial)."""
+    target = output or Path(f"{job_id}.zip")
+    rt = _open(workspace)
+    try:
+        plan = export.plan_export(rt, job_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside the target and renamed: an interrupted export leaves no
+        # half-written file under the name asked for.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                summary = export.write_export(rt, plan, out)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except LitgapError as err:
+        raise _fail(err.detail) from err
+    except OSError as err:
+        raise _fail(f"cannot write {target}: {err.strerror or err}") from err
+    finally:
+        rt.close()
+    size = target.stat().st_size
+    note = "  [yellow]PARTIAL: the job has not ended[/yellow]" if plan.partial else ""
+    console.print(
+        f"Exported {job_id} to {escape(str(target))}: {len(summary.entries)} files "
+        f"+ {export.MANIFEST}, {size:,} bytes{note}"
+    )
+
+
+def _override_value(text: str, record: dict[str, Any] | None) -> Any:
+    """PROMPT_ID=VALUE's value: option numbers or names (comma-separated for a
+    multi-select) as the terminal accepts them; anything else goes to the service as
+    given, which names the allowed values."""
+    if record is None:
+        return text
+    data = record["prompt_data"]
+    options = list(data.get("options") or [])
+    if not options:
+        return text
+    choice = terminal.parse_choice(text, options, bool(data.get("multiple")))
+    return text if choice is None else choice
+
+
+def _parse_overrides(items: list[str], records: list[dict[str, Any]]) -> dict[str, Any]:
+    by_id = {r["prompt_id"]: r for r in records}
+    overrides: dict[str, Any] = {}
+    for item in items:
+        prompt_id, sep, value = item.partition("=")
+        if not sep or not prompt_id.strip():
+            raise _fail(f"--override {item!r}: expected PROMPT_ID=VALUE")
+        prompt_id = prompt_id.strip()
+        overrides[prompt_id] = _override_value(value.strip(), by_id.get(prompt_id))
+    return overrides
+
+
+@jobs_app.command("replay")
+def jobs_replay(
+    job_id: str,
+    override: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--override", help="PROMPT_ID=VALUE: answer this prompt differently (what-if)"
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Re-run a job with its inputs and recorded answers, here in the terminal; a prompt
+    that no longer matches the original is asked again."""
+    rt = _open(workspace)
+    try:
+        try:
+            records = job_service.job_history(rt, job_id)
+            overrides = _parse_overrides(override or [], records)
+            row = replay.create_replay(rt, job_id, overrides, created_by=getpass.getuser())
+        except LitgapError as err:
+            raise _fail(err.detail) from err
+        new_id = row["job_id"]
+        console.print(f"Replay [bold]{new_id}[/bold] of {job_id}")
+        asyncio.run(_run_here(rt, new_id))
+        rt.docs.flush()
+        _print_job(rt, new_id)
+        compared = diff.diff_jobs(rt, job_id, new_id)
+        final = job_service.get_job(rt, new_id)["status"]
+    finally:
+        rt.close()
+    colour = "green" if compared["reproduced"] else "yellow"
+    console.print(f"\nCompared with {job_id}: [{colour}]{escape(compared['verdict'])}[/{colour}]")
+    if final != JobStatus.COMPLETED:
+        raise typer.Exit(1)
+
+
+@app.command("verify")
+def verify(
+    archive: Annotated[Path, typer.Argument(help="A ZIP written by litgap jobs export")],
+) -> None:
+    """Check an exported ZIP against its MANIFEST.sha256; exit 1 naming any altered,
+    missing or unlisted file."""
+    if not archive.is_file():
+        raise _fail(f"file not found: {archive}")
+    try:
+        result = verify_archive(archive)
+    except LitgapError as err:
+        raise _fail(err.detail) from err
+    for name in result.altered:
+        console.print(f"[red]ALTERED[/red]   {escape(name)}")
+    for name in result.missing:
+        console.print(f"[red]MISSING[/red]   {escape(name)}")
+    for name in result.unlisted:
+        console.print(f"[red]UNLISTED[/red]  {escape(name)}")
+    if result.partial:
+        console.print("[yellow]Partial export: the job had not ended when it was made.[/yellow]")
+    if not result.ok:
+        problems = len(result.altered) + len(result.missing) + len(result.unlisted)
+        console.print(f"[red]FAILED[/red]: {problems} of the archive's files do not match")
+        raise typer.Exit(1)
+    console.print(f"OK: {len(result.checked)} files match {export.MANIFEST}")

@@ -1,0 +1,64 @@
+"""Builds the web app; nothing else lives here."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+from litgap import __version__
+from litgap.executor.inprocess import InProcessExecutor
+from litgap.runtime import Runtime, open_runtime
+from litgap.services.jobs import import_job_folders
+from litgap.settings import Settings
+from litgap.web import errors
+from litgap.web.routes import docs, jobs, pages, prompts, session, ws
+
+STATIC = Path(__file__).parent / "static"
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime: Runtime = open_runtime(settings)
+        import_job_folders(runtime)
+        executor = InProcessExecutor(runtime)
+        app.state.runtime = runtime
+        app.state.executor = executor
+        executor.recover()
+        try:
+            yield
+        finally:
+            await executor.shutdown()
+            runtime.close()
+
+    app = FastAPI(
+        title="litgap", version=__version__, lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,
+    )
+    errors.install(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        return response
+
+    for router in (jobs.router, prompts.router, session.router, ws.router, docs.router,
+                   pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(docs.ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    return app

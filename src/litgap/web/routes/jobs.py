@@ -1,0 +1,170 @@
+"""/api/jobs: create, start, cancel, list, read, history, result files."""
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from litgap.exceptions import InvalidInput, PayloadTooLarge, UnknownResultFile
+from litgap.ids import validate_job_id
+from litgap.services import jobs as job_service
+from litgap.services.inputs import InputFile
+from litgap.status import JobStatus
+from litgap.web.deps import CurrentUser, ExecutorDep, OperatorUser, RuntimeDep
+from litgap.web.schemas import Accepted, JobCreated, JobCreateSample, JobList
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+MULTIPART_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "pillars": {"type": "string", "format": "binary"},
+                        "config": {"type": "string", "description": "JobConfig as a JSON string"},
+                    },
+                    "required": ["files"],
+                }
+            },
+            "application/json": {"schema": JobCreateSample.model_json_schema()},
+        },
+    }
+}
+
+
+def _json_config(raw: str | None) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise InvalidInput(f"config is not valid JSON: {err}") from err
+
+
+@router.post("", status_code=201, response_model=JobCreated, openapi_extra=MULTIPART_SCHEMA)
+async def create_job(request: Request, rt: RuntimeDep, user: OperatorUser) -> JobCreated:
+    """Create a draft job from uploaded papers (multipart) or from the bundled sample (JSON)."""
+    ctype = request.headers.get("content-type", "")
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > rt.settings.max_upload_bytes + 1024 * 1024:
+        raise PayloadTooLarge(
+            f"upload of {length} bytes exceeds the limit of {rt.settings.max_upload_bytes} bytes"
+        )
+    if ctype.startswith("application/json"):
+        try:
+            body = JobCreateSample.model_validate_json(await request.body())
+        except ValidationError as err:
+            first = err.errors()[0]
+            place = " -> ".join(str(p) for p in first["loc"]) or "body"
+            raise InvalidInput(f"{place}: {first['msg']}") from err
+        if not body.sample:
+            raise InvalidInput(
+                'a JSON request creates a job from the bundled sample: send {"sample": true}, '
+                "or upload papers as multipart/form-data"
+            )
+        row = await asyncio.to_thread(
+            job_service.create_sample_job, rt, body.config, created_by=user.name
+        )
+        return JobCreated(job_id=row["job_id"], status=row["status"])
+    if not ctype.startswith("multipart/form-data"):
+        raise InvalidInput("send multipart/form-data (files, pillars, config) or application/json")
+    async with request.form(max_files=2000, max_fields=20) as form:
+        config = job_service.parse_config(_json_config(_field(form.get("config"))))
+        if _field(form.get("sample")) in ("true", "1", "on"):
+            row = await asyncio.to_thread(
+                job_service.create_sample_job, rt, config, created_by=user.name
+            )
+            return JobCreated(job_id=row["job_id"], status=row["status"])
+        uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+        pillars = form.get("pillars")
+        files = [InputFile(f.filename or "upload", f.file) for f in uploads]  # type: ignore[arg-type]
+        framework = None
+        if isinstance(pillars, UploadFile) and pillars.filename:
+            framework = InputFile(pillars.filename, pillars.file)  # type: ignore[arg-type]
+        row = await asyncio.to_thread(
+            job_service.create_job, rt, files=files, framework=framework, config=config,
+            created_by=user.name,
+        )
+    return JobCreated(job_id=row["job_id"], status=row["status"])
+
+
+def _field(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@router.post("/{job_id}/start", status_code=202, response_model=Accepted)
+async def start_job(
+    job_id: str, rt: RuntimeDep, executor: ExecutorDep, user: OperatorUser
+) -> Accepted:
+    row = job_service.start_job(rt, executor, job_id)
+    return Accepted(job_id=job_id, status=row["status"])
+
+
+@router.post("/{job_id}/cancel", status_code=202, response_model=Accepted)
+async def cancel_job(
+    job_id: str, rt: RuntimeDep, executor: ExecutorDep, user: OperatorUser
+) -> Accepted:
+    row = job_service.cancel_job(rt, executor, job_id)
+    return Accepted(job_id=job_id, status=row["status"])
+
+
+@router.get("", response_model=JobList)
+async def list_jobs(
+    rt: RuntimeDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[JobStatus | None, Query()] = None,
+    prompt_type: Annotated[str | None, Query(max_length=40)] = None,
+    response: Annotated[str | None, Query(max_length=500)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> JobList:
+    """Jobs, newest first; `prompt_type` + `response` find jobs by their decisions."""
+    rows, next_cursor = job_service.list_jobs(
+        rt, limit=limit, cursor=cursor, status=status.value if status else None,
+        prompt_type=prompt_type, response=response, q=q,
+    )
+    return JobList(jobs=rows, next_cursor=next_cursor)
+
+
+@router.get("/{job_id}")
+async def get_job(job_id: str, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
+    """The job with `prompts` (the records of job_data.json) and `pending_prompts`."""
+    return job_service.get_job(rt, job_id)
+
+
+@router.get("/{job_id}/prompts")
+async def job_prompts(
+    job_id: str,
+    rt: RuntimeDep,
+    user: CurrentUser,
+    type: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    records = job_service.job_history(rt, job_id, type, q)
+    return {"job_id": job_id, "prompts": records}
+
+
+@router.get("/{job_id}/results/{name}")
+async def result_file(job_id: str, name: str, rt: RuntimeDep, user: CurrentUser) -> FileResponse:
+    """One result file; only names the job's results folder lists are served."""
+    validate_job_id(job_id)
+    if name not in job_service.result_files(rt, job_id):
+        raise UnknownResultFile(job_id, name)
+    path = rt.workspace.results_dir(job_id) / name
+    inline = name.endswith((".json", ".csv", ".md", ".txt", ".svg", ".png"))
+    return FileResponse(
+        path,
+        filename=name,
+        content_disposition_type="inline" if inline and not name.endswith(".html") else "attachment",
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+                 "X-Content-Type-Options": "nosniff"},
+    )

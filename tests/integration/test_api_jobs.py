@@ -1,0 +1,225 @@
+"""The jobs and prompts API, end to end on the bundled sample."""
+
+import json
+from pathlib import Path
+
+from tests.integration.conftest import Api
+
+
+def create_sample(api: Api, config: dict | None = None) -> str:
+    response = api.post("/api/jobs", json={"sample": True, "config": config or {}})
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "draft"
+    return response.json()["job_id"]  # type: ignore[no-any-return]
+
+
+def test_a_job_asks_records_and_completes(api: Api) -> None:
+    job_id = create_sample(api)
+    with api.events() as ws:
+        assert api.post(f"/api/jobs/{job_id}/start").status_code == 202
+        pillars = api.next_prompt(ws, job_id)
+        assert pillars["type"] == "pillar_selection"
+        assert pillars["prompt_data"]["options"][0] == "ALL"
+        assert pillars["prompt_data"]["multiple"] is True
+        answer = api.post(f"/api/prompts/{pillars['prompt_id']}/respond",
+                          json={"response": ["ALL"], "note": "whole framework"})
+        assert answer.status_code == 200, answer.text
+        mode = api.next_prompt(ws, job_id)
+        assert mode["type"] == "run_mode" and mode["prompt_data"]["default"] == "ONCE"
+        api.post(f"/api/prompts/{mode['prompt_id']}/respond", json={"response": "ONCE"})
+        job = api.wait_finished(ws, job_id)
+    assert job["status"] == "completed", job["error"]
+    assert [p["type"] for p in job["prompts"]] == ["pillar_selection", "run_mode"]
+    assert job["prompts"][0]["answered_by"] == "operator"
+    assert job["prompts"][0]["note"] == "whole framework"
+    assert job["prompts"][0]["response"] == ["ALL"]
+    assert job["results"]["gap_count"] >= 0
+    assert "gap_analysis_report.json" in job["result_files"]
+    on_disk = json.loads((api.settings.workspace / "jobs" / job_id / "job_data.json").read_text())
+    assert on_disk["status"] == "completed"
+    assert [p["prompt_id"] for p in on_disk["prompts"]] == [p["prompt_id"] for p in job["prompts"]]
+
+
+def test_deep_loop_asks_continue_with_iteration_and_gaps(api: Api) -> None:
+    job_id = create_sample(api, {"pillar_selections": "ALL", "run_mode": "DEEP_LOOP"})
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        ask = api.next_prompt(ws, job_id)
+        assert ask["type"] == "continue"
+        assert ask["prompt_data"]["iteration"] == 1
+        assert ask["prompt_data"]["gap_count"] > 0
+        assert isinstance(ask["prompt_data"]["details"], list)
+        api.post(f"/api/prompts/{ask['prompt_id']}/respond", json={"response": "no"})
+        job = api.wait_finished(ws, job_id)
+    assert job["status"] == "completed"
+    assert [p["applied"] for p in job["prompts"]] == ["no"]
+
+
+def test_none_ends_the_job_as_cancelled_by_decision(api: Api) -> None:
+    job_id = create_sample(api)
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        ask = api.next_prompt(ws, job_id)
+        api.post(f"/api/prompts/{ask['prompt_id']}/respond", json={"response": "NONE"})
+        job = api.wait_finished(ws, job_id)
+    assert job["status"] == "cancelled"
+    assert "NONE" in job["error"]
+
+
+def test_response_not_among_options_is_422_listing_allowed_values(api: Api) -> None:
+    job_id = create_sample(api, {"pillar_selections": "ALL"})
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        ask = api.next_prompt(ws, job_id)
+        response = api.post(f"/api/prompts/{ask['prompt_id']}/respond",
+                            json={"response": "SOMETIMES"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        f"invalid response to prompt {ask['prompt_id']!r}: 'SOMETIMES' is not an option; "
+        "allowed values: 'ONCE', 'DEEP_LOOP'"
+    )
+    assert api.get(f"/api/jobs/{job_id}").json()["prompts"] == []
+
+
+def test_second_answer_is_409_and_first_stands(api: Api) -> None:
+    job_id = create_sample(api, {"pillar_selections": "ALL"})
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        ask = api.next_prompt(ws, job_id)
+        first = api.post(f"/api/prompts/{ask['prompt_id']}/respond", json={"response": "ONCE"})
+        second = api.post(f"/api/prompts/{ask['prompt_id']}/respond", who="admin",
+                          json={"response": "DEEP_LOOP"})
+        api.wait_finished(ws, job_id)
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert "already answered" in second.json()["detail"]
+    [record] = api.get(f"/api/jobs/{job_id}/prompts").json()["prompts"]
+    assert (record["response"], record["answered_by"]) == ("ONCE", "operator")
+
+
+def test_unknown_prompt_is_404(api: Api) -> None:
+    response = api.post("/api/prompts/prompt_nosuchprompt/respond", json={"response": "ONCE"})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "unknown prompt 'prompt_nosuchprompt'"
+
+
+def test_malformed_json_is_422_with_its_place(api: Api) -> None:
+    response = api.client.post(
+        "/api/prompts/prompt_abcdef/respond",
+        content=b'{"response": ',
+        headers={**api.headers(), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "JSON decode error" in response.json()["detail"]
+
+
+def test_unknown_field_is_422(api: Api) -> None:
+    response = api.post("/api/prompts/prompt_abcdef/respond",
+                        json={"response": "ONCE", "extra": 1})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("extra:")
+
+
+def test_malformed_job_ids_are_rejected_before_any_path(api: Api) -> None:
+    for bad in ["JOB_ABCDEF", "job_abc", "%2e%2e", "job_abcdef%00", "job_" + "a" * 40]:
+        response = api.get(f"/api/jobs/{bad}")
+        assert response.status_code == 404, bad
+        assert response.json()["detail"].startswith("invalid job id"), bad
+    # Paths with separators never reach a job route at all.
+    for bad in ["job_../../x", "..%2F..%2Fetc", "%2Fetc%2Fpasswd"]:
+        assert api.get(f"/api/jobs/{bad}").status_code == 404, bad
+
+
+def test_unknown_job_is_404(api: Api) -> None:
+    response = api.get("/api/jobs/job_doesnotexist")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "unknown job 'job_doesnotexist'"
+
+
+def test_upload_creates_a_job_with_inputs_hashed(api: Api, tmp_path: Path) -> None:
+    files = [
+        ("files", ("a.txt", b"Data provenance and lineage are tracked for every dataset.", "text/plain")),
+        ("files", ("b.md", b"# Models\nModel evaluation uses held-out benchmarks.", "text/markdown")),
+    ]
+    response = api.post("/api/jobs", files=files, data={"config": '{"run_mode": "ONCE"}'})
+    assert response.status_code == 201, response.text
+    job = api.get(f"/api/jobs/{response.json()['job_id']}").json()
+    corpus = [i for i in job["inputs"] if i["role"] == "corpus"]
+    assert [i["name"] for i in corpus] == ["a.txt", "b.md"]
+    assert all(len(i["sha256"]) == 64 for i in corpus)
+    assert job["config"]["run_mode"] == "ONCE"
+
+
+def test_upload_of_unsupported_type_is_422(api: Api) -> None:
+    response = api.post("/api/jobs", files=[("files", ("x.exe", b"MZ", "application/octet-stream"))])
+    assert response.status_code == 422
+    assert "unsupported file type 'x.exe'" in response.json()["detail"]
+
+
+def test_malformed_framework_is_422_and_leaves_nothing(api: Api) -> None:
+    before = set((api.settings.workspace / "jobs").iterdir())
+    response = api.post(
+        "/api/jobs",
+        files=[("files", ("a.txt", b"some text", "text/plain")),
+               ("pillars", ("f.json", b'{"Pillar 1": ', "application/json"))],
+    )
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["detail"]
+    assert set((api.settings.workspace / "jobs").iterdir()) == before
+
+
+def test_bad_config_names_the_field(api: Api) -> None:
+    response = api.post("/api/jobs", json={"sample": True, "config": {"max_iterations": 0}})
+    assert response.status_code == 422
+    assert "max_iterations" in response.json()["detail"]
+
+
+def test_list_is_paginated_newest_first(api: Api) -> None:
+    ids = [create_sample(api) for _ in range(3)]
+    first = api.get("/api/jobs", params={"limit": 2}).json()
+    second = api.get("/api/jobs", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert [j["job_id"] for j in first["jobs"] + second["jobs"]] == ids[::-1]
+    assert second["next_cursor"] is None
+
+
+def test_pending_prompts_list_deadline_and_timeout(api: Api) -> None:
+    job_id = create_sample(api)
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        ask = api.next_prompt(ws, job_id)
+    [pending] = api.get("/api/prompts", params={"status": "pending", "job_id": job_id}).json()[
+        "prompts"]
+    assert pending["prompt_id"] == ask["prompt_id"]
+    assert pending["timeout_seconds"] == 300 and pending["deadline"] > pending["requested_at"]
+    assert api.post(f"/api/jobs/{job_id}/cancel").status_code == 202
+    assert api.get("/api/prompts", params={"job_id": job_id}).json()["prompts"] == []
+    assert api.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"
+
+
+def test_history_filters_by_type_and_search(api: Api) -> None:
+    job_id = create_sample(api)
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        ask = api.next_prompt(ws, job_id)
+        api.post(f"/api/prompts/{ask['prompt_id']}/respond", json={"response": "ALL"})
+        ask = api.next_prompt(ws, job_id)
+        api.post(f"/api/prompts/{ask['prompt_id']}/respond",
+                 json={"response": "ONCE", "note": "quick look"})
+        api.wait_finished(ws, job_id)
+    by_type = api.get(f"/api/jobs/{job_id}/prompts", params={"type": "run_mode"}).json()
+    assert [p["type"] for p in by_type["prompts"]] == ["run_mode"]
+    by_text = api.get(f"/api/jobs/{job_id}/prompts", params={"q": "QUICK"}).json()
+    assert [p["note"] for p in by_text["prompts"]] == ["quick look"]
+    found = api.get("/api/jobs", params={"prompt_type": "pillar_selection", "response": "ALL"})
+    assert [j["job_id"] for j in found.json()["jobs"]] == [job_id]
+
+
+def test_result_files_are_served_and_others_refused(api: Api) -> None:
+    job_id = create_sample(api, {"pillar_selections": "ALL", "run_mode": "ONCE"})
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        api.wait_finished(ws, job_id)
+    ok = api.get(f"/api/jobs/{job_id}/results/report.md")
+    assert ok.status_code == 200 and ok.text.startswith("#")
+    missing = api.get(f"/api/jobs/{job_id}/results/..%2Fjob_data.json")
+    assert missing.status_code == 404
