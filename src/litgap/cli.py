@@ -139,17 +139,21 @@ async def _run_here(rt: Runtime, job_id: str) -> None:
 
 
 async def _answer_here(rt: Runtime, pending: dict[str, Any]) -> None:
-    response = await asyncio.to_thread(terminal.ask, pending, console)
-    if response is None:
-        return  # the broker times it out at its stored deadline
-    try:
-        rt.broker.answer(
-            pending["prompt_id"], response, source=PromptSource.CLI, answered_by=getpass.getuser()
-        )
-    except PromptAlreadyResolved:
-        console.print("[yellow]Too late: this prompt was already resolved.[/yellow]")
-    except LitgapError as err:
-        console.print(f"[red]{escape(err.detail)}[/red]")
+    while True:
+        response = await asyncio.to_thread(terminal.ask, pending, console)
+        if response is None:
+            return  # the broker times it out at its stored deadline
+        try:
+            rt.broker.answer(
+                pending["prompt_id"], response, source=PromptSource.CLI,
+                answered_by=getpass.getuser(),
+            )
+            return
+        except PromptAlreadyResolved:
+            console.print("[yellow]Too late: this prompt was already resolved.[/yellow]")
+            return
+        except LitgapError as err:
+            console.print(f"[red]{escape(err.detail)}[/red]")
 
 
 # -- jobs -------------------------------------------------------------------------------

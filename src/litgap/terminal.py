@@ -54,7 +54,10 @@ def _read_line(stream: TextIO, deadline: str, console: Console) -> str | None:
         ready, _, _ = select.select([stream], [], [], min(1.0, left))
         if ready:
             line = stream.readline()
-            return None if line == "" else line.rstrip("\n")
+            if line == "":
+                console.print("\n[yellow]Input closed: the prompt will time out as set.[/yellow]")
+                return None
+            return line.rstrip("\n")
 
 
 def ask(pending: dict[str, Any], console: Console, stream: TextIO = sys.stdin) -> Any:

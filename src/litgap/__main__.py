@@ -1,0 +1,3 @@
+from litgap.cli import main
+
+main()
