@@ -125,7 +125,7 @@ class JobContext:
             return
         self._last_progress = now
         percent = round(max(0.0, min(1.0, fraction)) * 100, 1)
-        job_rows.update_job(self.runtime.engine, self.job_id, progress=percent, stage=stage)
+        job_rows.set_progress(self.runtime.engine, self.job_id, percent, stage)
         self.runtime.events.publish(
             "job_update", {"job_id": self.job_id, "progress": percent, "stage": stage}
         )

@@ -226,7 +226,27 @@ def list_jobs(rt: Runtime, **filters: Any) -> tuple[list[Row], str | None]:
     return [job_public(r) for r in rows], cursor
 
 
-# -- job folders the store does not know ----------------------------------------------
+# -- job folders and the store, brought back into agreement at start ----------------
+
+def repair_documents(rt: Runtime) -> list[str]:
+    """Rewrite every job_data.json that is missing, unreadable or behind the store
+    (a crash between a commit and the document's rewrite, a file truncated by hand)."""
+    repaired = []
+    for job_id, updated_at, legacy in job_rows.document_states(rt.engine):
+        if legacy:
+            continue
+        try:
+            data = json.loads(rt.workspace.document(job_id).read_text(encoding="utf-8"))
+            stale = not isinstance(data, dict) or data.get("updated_at") != updated_at or len(
+                data.get("prompts", [])) != prompt_rows.count_resolved(rt.engine, job_id)
+        except (OSError, ValueError):
+            stale = True
+        if stale:
+            rt.workspace.job_dir(job_id).mkdir(parents=True, exist_ok=True)
+            rt.docs.mark(job_id)
+            repaired.append(job_id)
+    return repaired
+
 
 
 def import_job_folders(rt: Runtime) -> list[str]:

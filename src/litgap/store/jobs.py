@@ -33,6 +33,12 @@ def job_exists(engine: sa.Engine, job_id: str) -> bool:
         return conn.execute(sa.select(jobs.c.job_id).where(jobs.c.job_id == job_id)).first() is not None
 
 
+def set_progress(engine: sa.Engine, job_id: str, progress: float, stage: str) -> None:
+    """Progress is live state, not part of the record: updated_at stays as it is."""
+    with writing(engine) as conn:
+        conn.execute(jobs.update().where(jobs.c.job_id == job_id).values(progress=progress, stage=stage))
+
+
 def update_job(engine: sa.Engine, job_id: str, **fields: Any) -> None:
     fields.setdefault("updated_at", now_iso())
     with writing(engine) as conn:
@@ -127,3 +133,9 @@ def list_jobs(
         rows = rows[:limit]
         next_cursor = _encode_cursor(rows[-1]["created_at"], rows[-1]["job_id"])
     return rows, next_cursor
+
+
+def document_states(engine: sa.Engine) -> list[tuple[str, str, bool]]:
+    with reading(engine) as conn:
+        rows = conn.execute(sa.select(jobs.c.job_id, jobs.c.updated_at, jobs.c.legacy))
+        return [(r[0], r[1], bool(r[2])) for r in rows]

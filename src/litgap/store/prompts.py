@@ -118,3 +118,11 @@ def job_of(engine: sa.Engine, prompt_id: str) -> str | None:
             .where(prompts.c.prompt_id == prompt_id)
         ).first()
     return found[0] if found else None
+
+
+def count_resolved(engine: sa.Engine, job_id: str) -> int:
+    with reading(engine) as conn:
+        return int(conn.execute(
+            sa.select(sa.func.count()).select_from(prompts).where(
+                prompts.c.job_id == job_id, prompts.c.status != PromptStatus.PENDING)
+        ).scalar_one())

@@ -11,7 +11,7 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 from litgap import __version__
 from litgap.executor.inprocess import InProcessExecutor
 from litgap.runtime import Runtime, open_runtime
-from litgap.services.jobs import import_job_folders
+from litgap.services.jobs import import_job_folders, repair_documents
 from litgap.settings import Settings
 from litgap.web import errors
 from litgap.web.routes import docs, jobs, pages, prompts, session, ws
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime: Runtime = open_runtime(settings)
         import_job_folders(runtime)
+        repair_documents(runtime)
         executor = InProcessExecutor(runtime)
         app.state.runtime = runtime
         app.state.executor = executor
