@@ -16,19 +16,22 @@ from rich.markup import escape
 from litgap import terminal
 from litgap.cli import (
     WorkspaceOpt,
+    _answer_here,
     _fail,
     _open,
     _print_job,
-    _run_here,
     app,
     console,
     jobs_app,
 )
 from litgap.exceptions import LitgapError
+from litgap.executor.inprocess import InProcessExecutor
+from litgap.records import shown_value
+from litgap.runtime import Runtime
 from litgap.services import diff, export, replay
 from litgap.services import jobs as job_service
 from litgap.services.manifest import verify_archive
-from litgap.status import JobStatus
+from litgap.status import JobStatus, PromptStatus
 
 
 @jobs_app.command("export")
@@ -96,6 +99,36 @@ def _parse_overrides(items: list[str], records: list[dict[str, Any]]) -> dict[st
     return overrides
 
 
+async def _run_replay_here(rt: Runtime, job_id: str) -> None:
+    """cli._run_here for a replay: a prompt the replay plan answered as it was asked is
+    announced too, and must not be asked at the terminal."""
+    executor = InProcessExecutor(rt)
+    async with rt.events.subscribe() as queue:
+        job_service.start_job(rt, executor, job_id)
+        runner = asyncio.ensure_future(executor.wait(job_id))
+        while not runner.done():
+            getter = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({runner, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            event = getter.result()
+            data = event["data"]
+            if data.get("job_id") != job_id:
+                continue
+            if event["type"] == "prompt_resolved" and data.get("source") == "replay":
+                value = shown_value(data.get("applied"))
+                console.print(f"[dim]replayed {data['type']}: {escape(value)}[/dim]")
+            if event["type"] != "prompt_request":
+                continue
+            if rt.broker.get(data["prompt_id"])["status"] != PromptStatus.PENDING:
+                continue
+            if data.get("drift"):
+                console.print(f"[yellow]{escape(data['drift'])}[/yellow]")
+            await _answer_here(rt, data)
+        await runner
+
+
 @jobs_app.command("replay")
 def jobs_replay(
     job_id: str,
@@ -119,7 +152,7 @@ def jobs_replay(
             raise _fail(err.detail) from err
         new_id = row["job_id"]
         console.print(f"Replay [bold]{new_id}[/bold] of {job_id}")
-        asyncio.run(_run_here(rt, new_id))
+        asyncio.run(_run_replay_here(rt, new_id))
         rt.docs.flush()
         _print_job(rt, new_id)
         compared = diff.diff_jobs(rt, job_id, new_id)

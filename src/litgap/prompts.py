@@ -134,7 +134,7 @@ class PromptBroker:
         if not rows.resolve(self._engine, prompt_id, values):
             current = rows.get_prompt(self._engine, prompt_id) or row
             raise PromptAlreadyResolved(prompt_id, current["status"])
-        return self._resolved({**row, **values})
+        return {**self._resolved({**row, **values}), "job_id": row["job_id"]}
 
     def expire(self, prompt_id: str) -> Row | None:
         """Time the prompt out if its deadline has passed; returns the resolved row, or

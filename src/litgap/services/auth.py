@@ -3,6 +3,7 @@
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -54,11 +55,28 @@ def create_user(engine: sa.Engine, name: str, role: Role) -> tuple[User, str]:
     return User(row["user_id"], row["name"], Role(row["role"])), token
 
 
+# Token lookups are on every request; users change rarely. A known token is trusted
+# for a few seconds without asking the store again (unknown tokens are never cached).
+_TOKEN_TTL = 10.0
+_token_cache: dict[str, tuple[float, User]] = {}
+
+
 def user_for_token(engine: sa.Engine, token: str) -> User | None:
     if not token or len(token) > 200:
         return None
-    row = user_rows.user_by_token(engine, hash_token(token))
-    return User(row["user_id"], row["name"], Role(row["role"])) if row else None
+    key = hash_token(token)
+    cached = _token_cache.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < _TOKEN_TTL:
+        return cached[1]
+    row = user_rows.user_by_token(engine, key)
+    if row is None:
+        return None
+    user = User(row["user_id"], row["name"], Role(row["role"]))
+    if len(_token_cache) > 10_000:
+        _token_cache.clear()
+    _token_cache[key] = (now, user)
+    return user
 
 
 def open_session(engine: sa.Engine, user: User) -> tuple[str, str]:

@@ -30,8 +30,6 @@ async def respond(
     prompt_id: str, body: RespondBody, rt: RuntimeDep, user: OperatorUser
 ) -> dict[str, Any]:
     """Answer a pending prompt. 404 unknown prompt, 409 already resolved, 422 not allowed."""
-    record = rt.broker.answer(
+    return rt.broker.answer(
         prompt_id, body.response, source=PromptSource.USER, answered_by=user.name, note=body.note
     )
-    job_id = rt.broker.get(prompt_id)["job_id"]
-    return {**record, "job_id": job_id}

@@ -1,0 +1,150 @@
+"""100 jobs x 100 answers through HTTP against a live server.
+
+The server runs in a child process (uvicorn, SQLite, fsync on). In it, 100 jobs each
+ask 100 prompts in a row through the real broker, waiting for each answer as a flow
+does. This process watches /ws for prompt_request events and answers each one with
+POST /api/prompts/{id}/respond, 100 jobs at once. Prints answers per second
+(goal >= 1,000/s), the POST round trip p50/p99, and answer -> next prompt p50/p99;
+then checks that all 10,000 records are in the job documents.
+"""
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+JOBS, ANSWERS = int(os.environ.get("LOAD_JOBS", 100)), int(os.environ.get("LOAD_ANSWERS", 100))
+
+
+async def serve(workspace: Path, port: int) -> None:
+    """Child process: the real app, plus 100 synthetic flows asking through the broker."""
+    import uvicorn
+
+    from litgap.responses import PromptSpec
+    from litgap.settings import Settings
+    from litgap.web.app import create_app
+    from tests.helpers import new_job
+
+    app = create_app(Settings(workspace=workspace))
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    rt = app.state.runtime
+
+    async def flow(job_id: str) -> None:
+        for seq in range(ANSWERS):
+            spec = PromptSpec(type="continue", message=f"Step {seq}: continue?",
+                              options=["yes", "no"], default="no", context={"iteration": seq})
+            row = rt.broker.open(job_id, seq, spec, 300)
+            await rt.broker.wait(row["prompt_id"])
+
+    job_ids = [new_job(rt) for _ in range(JOBS)]
+    print(json.dumps(job_ids), flush=True)
+    await asyncio.gather(*(flow(j) for j in job_ids))
+    rt.docs.flush()
+    print("done", flush=True)
+    await task
+
+
+async def drive(port: int, token: str, job_ids: list[str]) -> dict[str, list[float]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    posts: list[float] = []
+    trips: list[float] = []
+    answered_at: dict[str, float] = {}
+    limits = httpx.Limits(max_connections=JOBS)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers,
+                                 limits=limits, timeout=60) as http:
+
+        async def answer(prompt_id: str, job_id: str) -> None:
+            started = time.perf_counter()
+            response = await http.post(f"/api/prompts/{prompt_id}/respond",
+                                       json={"response": "yes"})
+            assert response.status_code == 200, response.text
+            posts.append(time.perf_counter() - started)
+            answered_at[job_id] = started
+
+        remaining = JOBS * ANSWERS
+        pending: set[asyncio.Task[None]] = set()
+        async with connect(f"ws://127.0.0.1:{port}/ws", additional_headers=headers,
+                           max_size=None) as ws:
+            snapshot = json.loads(await ws.recv())
+            queue = [(p["prompt_id"], p["job_id"]) for p in snapshot["data"]["pending_prompts"]]
+            for prompt_id, job_id in queue:
+                pending.add(asyncio.create_task(answer(prompt_id, job_id)))
+                remaining -= 1
+            seen = {p for p, _ in queue}
+            while remaining:
+                event = json.loads(await ws.recv())
+                if event["type"] != "prompt_request":
+                    continue
+                data = event["data"]
+                if data["prompt_id"] in seen:
+                    continue
+                seen.add(data["prompt_id"])
+                if data["job_id"] in answered_at:
+                    trips.append(time.perf_counter() - answered_at[data["job_id"]])
+                pending.add(asyncio.create_task(answer(data["prompt_id"], data["job_id"])))
+                remaining -= 1
+            await asyncio.gather(*pending)
+    return {"posts": posts, "trips": trips}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        asyncio.run(serve(Path(sys.argv[2]), int(sys.argv[3])))
+        return
+    from litgap.runtime import open_runtime
+    from litgap.services.auth import Role, create_user
+    from litgap.settings import Settings
+    from tests.live import free_port
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp) / "ws"
+        rt = open_runtime(Settings(workspace=workspace))
+        token = create_user(rt.engine, "load", Role.OPERATOR)[1]
+        rt.close()
+        port = free_port()
+        child = subprocess.Popen([sys.executable, __file__, "--serve", str(workspace), str(port)],
+                                 stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert child.stdout is not None
+        job_ids = json.loads(child.stdout.readline())
+        started = time.perf_counter()
+        figures = asyncio.run(drive(port, token, job_ids))
+        elapsed = time.perf_counter() - started
+        assert child.stdout.readline().strip() == "done"
+        child.terminate()
+        child.wait()
+        total = 0
+        for job_id in job_ids:
+            records = json.loads((workspace / "jobs" / job_id / "job_data.json").read_text())[
+                "prompts"]
+            assert [r["seq"] for r in records] == list(range(ANSWERS)), job_id
+            total += len(records)
+    rate = JOBS * ANSWERS / elapsed
+    print(f"{JOBS} jobs x {ANSWERS} answers over HTTP in {elapsed:.1f} s")
+    print(f"answers per second: {rate:.0f}  (goal >= 1000; ratio {rate / 1000:.2f})")
+    print(f"POST respond: p50 {pct(figures['posts'], 0.5):.1f} ms, "
+          f"p99 {pct(figures['posts'], 0.99):.1f} ms")
+    print(f"answer -> next prompt: p50 {pct(figures['trips'], 0.5):.1f} ms, "
+          f"p99 {pct(figures['trips'], 0.99):.1f} ms")
+    print(f"records in job_data.json files: {total} (expected {JOBS * ANSWERS})")
+
+
+if __name__ == "__main__":
+    main()
