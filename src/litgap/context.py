@@ -39,11 +39,25 @@ class HistoryMismatch(LitgapError):
     """The recorded history does not fit the flow being resumed."""
 
 
+class Suspended(Exception):
+    """The job waits for a human and lets its worker go; an answer or the deadline
+    continues it by re-running the flow from its recorded answers."""
+
+    def __init__(self, prompt: Row) -> None:
+        super().__init__(f"waiting for {prompt['type']} until {prompt['deadline']}")
+        self.prompt = prompt
+
+
 class JobContext:
-    def __init__(self, runtime: Runtime, job_id: str, config: StoredConfig) -> None:
+    def __init__(
+        self, runtime: Runtime, job_id: str, config: StoredConfig, *, suspend: bool = False
+    ) -> None:
         self.runtime = runtime
         self.job_id = job_id
         self.config = config
+        # On a queue worker a waiting job holds no worker: `ask` raises Suspended
+        # instead of waiting.
+        self.suspend = suspend
         self._seq = 0
         self._occurrences: Counter[str] = Counter()
         self._last_progress = 0.0
@@ -82,6 +96,11 @@ class JobContext:
                     replayed_from=recorded.prompt_id,
                 )
                 row = broker.get(row["prompt_id"])
+        if row["status"] == PromptStatus.PENDING and self.suspend:
+            row = broker.expire(row["prompt_id"]) or row
+            if row["status"] == PromptStatus.PENDING:
+                self._set_status(JobStatus.WAITING_INPUT, f"waiting for {spec.type}")
+                raise Suspended(row)
         if row["status"] == PromptStatus.PENDING:
             self._set_status(JobStatus.WAITING_INPUT, f"waiting for {spec.type}")
             row = await broker.wait(row["prompt_id"])

@@ -20,7 +20,9 @@ class EventBus:
         self._queues: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = []
         self._listeners: list[Callable[[Event], None]] = []
 
-    def publish(self, kind: str, data: dict[str, Any]) -> None:
+    def publish(self, kind: str, data: dict[str, Any], *, relayed: bool = False) -> None:
+        """Deliver an event to this process's subscribers; listeners (which carry events
+        to other processes) are skipped for an event that came from elsewhere."""
         event: Event = {"type": kind, "data": data}
         with self._lock:
             queues = list(self._queues)
@@ -36,6 +38,8 @@ class EventBus:
                 queue.put_nowait(event)
             else:
                 loop.call_soon_threadsafe(queue.put_nowait, event)
+        if relayed:
+            return
         for listener in listeners:
             listener(event)
 

@@ -8,6 +8,7 @@ at the right moment.
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,6 +55,8 @@ class PromptBroker:
         self._settings = settings
         self._lock = threading.Lock()
         self._signals: dict[str, list[_Waiter]] = {}
+        # Called with each resolved row; a queue executor continues suspended jobs here.
+        self.on_resolved: list[Callable[[Row], None]] = []
 
     # -- asking ---------------------------------------------------------------
 
@@ -183,6 +186,8 @@ class PromptBroker:
         self._docs.mark(row["job_id"])
         self._events.publish("prompt_resolved", {**record, "job_id": row["job_id"]})
         self._signal(row["prompt_id"], row)
+        for hook in self.on_resolved:
+            hook(row)
         return record
 
     # -- waiting --------------------------------------------------------------

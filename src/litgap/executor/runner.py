@@ -5,7 +5,7 @@ import logging
 from typing import Any
 
 from litgap.config import StoredConfig
-from litgap.context import DecisionCancelled, JobContext, NoDecision
+from litgap.context import DecisionCancelled, JobContext, NoDecision, Suspended
 from litgap.exceptions import LitgapError
 from litgap.flow import CancelledByDecision, input_paths, run_flow
 from litgap.pipeline import PipelineError
@@ -15,6 +15,7 @@ from litgap.status import JobStatus
 from litgap.store import jobs as job_rows
 
 log = logging.getLogger(__name__)
+Row = dict[str, Any]
 
 
 def _finish(rt: Runtime, job_id: str, status: JobStatus, **fields: Any) -> None:
@@ -27,21 +28,26 @@ def _finish(rt: Runtime, job_id: str, status: JobStatus, **fields: Any) -> None:
     rt.events.publish("job_update", job_public(row))
 
 
-async def run_job(rt: Runtime, job_id: str) -> None:
-    """Run (or resume) a job's flow to its end. Never raises for the job's own failures."""
+async def run_job(rt: Runtime, job_id: str, *, suspend: bool = False) -> Row | None:
+    """Run (or resume) a job's flow to its end. Never raises for the job's own failures.
+    With `suspend`, a prompt still pending ends the run early: the pending prompt is
+    returned, and an answer or its deadline continues the job."""
     row = job_rows.get_job(rt.engine, job_id)
     if JobStatus(row["status"]).is_terminal:
-        return
+        return None
     framework, _ = input_paths(rt.workspace.inputs_dir(job_id))
     if not framework.exists():
         _finish(rt, job_id, JobStatus.INTERRUPTED, error="cannot resume: the job's inputs are gone")
-        return
+        return None
     row = job_rows.transition(rt.engine, job_id, JobStatus.RUNNING, stage="starting", error=None)
     rt.docs.mark(job_id)
     rt.events.publish("job_update", job_public(row))
-    ctx = JobContext(rt, job_id, StoredConfig.model_validate(row["config"]))
+    ctx = JobContext(rt, job_id, StoredConfig.model_validate(row["config"]), suspend=suspend)
     try:
         summary = await run_flow(ctx)
+    except Suspended as waiting:
+        rt.docs.mark(job_id)
+        return waiting.prompt
     except asyncio.CancelledError:
         # A user's cancel is already in the store; anything else is a shutdown, and the
         # job stays as it is for the next start to resume.
@@ -59,3 +65,4 @@ async def run_job(rt: Runtime, job_id: str) -> None:
         _finish(rt, job_id, JobStatus.FAILED, error=f"internal error: {err!r}", stage="failed")
     else:
         _finish(rt, job_id, JobStatus.COMPLETED, summary=summary, progress=100.0, stage="done")
+    return None

@@ -50,7 +50,9 @@ def transition(engine: sa.Engine, job_id: str, target: JobStatus, **fields: Any)
     the job's current status does not allow it (checked and written in one transaction)."""
     at = now_iso()
     with writing(engine) as conn:
-        row = conn.execute(sa.select(jobs).where(jobs.c.job_id == job_id)).mappings().first()
+        row = conn.execute(
+            sa.select(jobs).where(jobs.c.job_id == job_id).with_for_update()
+        ).mappings().first()
         if row is None:
             raise UnknownJob(job_id)
         current = JobStatus(row["status"])
