@@ -82,8 +82,8 @@ class JobContext:
             )
         if row is None:
             recorded, drift = self._replay_answer(spec)
-            row = broker.open(
-                self.job_id, seq, spec, self.timeout_for(spec.type), drift=drift
+            row = await asyncio.to_thread(
+                broker.open, self.job_id, seq, spec, self.timeout_for(spec.type), drift=drift
             )
             if recorded is not None:
                 note = "what-if override of the original answer" if recorded.overridden else None

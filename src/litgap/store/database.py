@@ -1,6 +1,8 @@
 """Engines and migrations. SQLite runs in WAL mode with a full fsync on every commit,
 so that "saved" means on disk; PostgreSQL needs nothing special."""
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,11 +39,18 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     # statement atomic, and skipping BEGIN/COMMIT halves the cost of a lookup.
 
 
+# SQLite lets one writer in at a time and makes the others retry with sleeps; inside
+# one process, writers queue on this lock instead, and SQLite's lock is only ever
+# contended by another process.
+_WRITE_LOCKS: "weakref.WeakKeyDictionary[sa.Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+
+
 def create_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        _WRITE_LOCKS[engine] = threading.Lock()
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
@@ -72,7 +81,12 @@ def open_database(url: str) -> sa.Engine:
 @contextmanager
 def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A write transaction, committed (and on disk) when the block ends without error."""
-    with engine.connect().execution_options(litgap_write=True) as conn, conn.begin():
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        with engine.connect().execution_options(litgap_write=True) as conn, conn.begin():
+            yield conn
+        return
+    with lock, engine.connect().execution_options(litgap_write=True) as conn, conn.begin():
         yield conn
 
 
