@@ -7,7 +7,7 @@ from typing import Any
 from litgap.config import StoredConfig
 from litgap.context import DecisionCancelled, JobContext, NoDecision, Suspended
 from litgap.exceptions import LitgapError
-from litgap.flow import CancelledByDecision, input_paths, run_flow
+from litgap.flow import CancelledByDecision, run_flow
 from litgap.pipeline import PipelineError
 from litgap.records import job_public
 from litgap.runtime import Runtime
@@ -35,8 +35,8 @@ async def run_job(rt: Runtime, job_id: str, *, suspend: bool = False) -> Row | N
     row = job_rows.get_job(rt.engine, job_id)
     if JobStatus(row["status"]).is_terminal:
         return None
-    framework, _ = input_paths(rt.workspace.inputs_dir(job_id))
-    if not framework.exists():
+    inputs = rt.workspace.inputs_dir(job_id)
+    if not (inputs / "framework.json").is_file() or not (inputs / "corpus").is_dir():
         _finish(rt, job_id, JobStatus.INTERRUPTED, error="cannot resume: the job's inputs are gone")
         return None
     row = job_rows.transition(rt.engine, job_id, JobStatus.RUNNING, stage="starting", error=None)
