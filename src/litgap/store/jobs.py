@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from litgap.clock import now_iso
 from litgap.exceptions import InvalidInput, InvalidTransition, UnknownJob
 from litgap.status import JobStatus
-from litgap.store.database import reading, writing
+from litgap.store.database import reading, run_write, writing
 from litgap.store.schema import jobs, prompts
 
 Row = dict[str, Any]
@@ -35,8 +35,8 @@ def job_exists(engine: sa.Engine, job_id: str) -> bool:
 
 def set_progress(engine: sa.Engine, job_id: str, progress: float, stage: str) -> None:
     """Progress is live state, not part of the record: updated_at stays as it is."""
-    with writing(engine) as conn:
-        conn.execute(jobs.update().where(jobs.c.job_id == job_id).values(progress=progress, stage=stage))
+    statement = jobs.update().where(jobs.c.job_id == job_id).values(progress=progress, stage=stage)
+    run_write(engine, lambda conn: conn.execute(statement))
 
 
 def update_job(engine: sa.Engine, job_id: str, **fields: Any) -> None:
@@ -49,7 +49,8 @@ def transition(engine: sa.Engine, job_id: str, target: JobStatus, **fields: Any)
     """Move a job to `target`, stamping the transition; raises InvalidTransition when
     the job's current status does not allow it (checked and written in one transaction)."""
     at = now_iso()
-    with writing(engine) as conn:
+
+    def work(conn: sa.Connection) -> Row:
         row = conn.execute(
             sa.select(jobs).where(jobs.c.job_id == job_id).with_for_update()
         ).mappings().first()
@@ -67,7 +68,9 @@ def transition(engine: sa.Engine, job_id: str, target: JobStatus, **fields: Any)
         if target.is_terminal:
             values["completed_at"] = at
         conn.execute(jobs.update().where(jobs.c.job_id == job_id).values(**values))
-    return {**dict(row), **values}
+        return {**dict(row), **values}
+
+    return run_write(engine, work)
 
 
 def active_job_ids(engine: sa.Engine) -> list[str]:

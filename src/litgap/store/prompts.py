@@ -6,15 +6,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from litgap.status import PromptStatus
-from litgap.store.database import reading, writing
+from litgap.store.database import reading, run_write, writing
 from litgap.store.schema import jobs, prompts
 
 Row = dict[str, Any]
 
 
 def insert_prompt(engine: sa.Engine, row: Row) -> None:
-    with writing(engine) as conn:
-        conn.execute(prompts.insert().values(**row))
+    run_write(engine, lambda conn: conn.execute(prompts.insert().values(**row)))
 
 
 def get_prompt(engine: sa.Engine, prompt_id: str) -> Row | None:
@@ -35,13 +34,12 @@ def prompt_at(engine: sa.Engine, job_id: str, seq: int) -> Row | None:
 
 def resolve(engine: sa.Engine, prompt_id: str, values: Row) -> bool:
     """Write the resolution if the prompt is still pending; False when someone was first."""
-    with writing(engine) as conn:
-        result = conn.execute(
-            prompts.update()
-            .where(prompts.c.prompt_id == prompt_id, prompts.c.status == PromptStatus.PENDING)
-            .values(**values)
-        )
-        return result.rowcount == 1
+    statement = (
+        prompts.update()
+        .where(prompts.c.prompt_id == prompt_id, prompts.c.status == PromptStatus.PENDING)
+        .values(**values)
+    )
+    return run_write(engine, lambda conn: conn.execute(statement).rowcount == 1)
 
 
 def job_prompts(engine: sa.Engine, job_id: str, *, after_seq: int = -1) -> list[Row]:
