@@ -1,0 +1,57 @@
+"""Pure gap analysis: corpus and framework in, report out.
+
+Knows nothing of jobs, prompts, HTTP or the database; decisions arrive as arguments,
+and the same inputs with the same decisions give byte-identical outputs.
+"""
+
+from litgap.pipeline.analysis import (
+    GAP_THRESHOLD,
+    Analyzer,
+    Evidence,
+    IterationResult,
+    SubResult,
+    gap_changes,
+    has_converged,
+)
+from litgap.pipeline.corpus import Corpus, Page, Paper, Skipped, load_corpus
+from litgap.pipeline.errors import CorpusError, FrameworkError, PipelineError
+from litgap.pipeline.pillars import (
+    Framework,
+    Pillar,
+    Requirement,
+    SubRequirement,
+    load_framework,
+    parse_framework,
+)
+from litgap.pipeline.report import SCHEMA_VERSION, build_report, render_outputs, summarize
+from litgap.pipeline.sample import sample_corpus_paths, sample_framework_path
+
+__all__ = [
+    "GAP_THRESHOLD",
+    "SCHEMA_VERSION",
+    "Analyzer",
+    "Corpus",
+    "CorpusError",
+    "Evidence",
+    "Framework",
+    "FrameworkError",
+    "IterationResult",
+    "Page",
+    "Paper",
+    "Pillar",
+    "PipelineError",
+    "Requirement",
+    "Skipped",
+    "SubRequirement",
+    "SubResult",
+    "build_report",
+    "gap_changes",
+    "has_converged",
+    "load_corpus",
+    "load_framework",
+    "parse_framework",
+    "render_outputs",
+    "sample_corpus_paths",
+    "sample_framework_path",
+    "summarize",
+]

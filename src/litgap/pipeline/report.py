@@ -1,0 +1,420 @@
+"""The report: one JSON-able document, and the files rendered from it.
+
+Everything is deterministic: no timestamps, floats rounded where they are made, keys
+sorted, file names instead of paths. The same analysis gives the same bytes.
+"""
+
+import csv
+import io
+import json
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from litgap.pipeline.analysis import (
+    GAP_THRESHOLD,
+    MAX_PAPER_SHARE,
+    NOISE_SCORE,
+    STRONG_SCORE,
+    TOP_PAPERS,
+    IterationResult,
+    SubResult,
+    gap_changes,
+)
+from litgap.pipeline.corpus import Corpus
+from litgap.pipeline.errors import PipelineError
+from litgap.pipeline.pillars import Framework
+from litgap.pipeline.scoring import CHUNK_WORDS
+
+SCHEMA_VERSION = 1
+REPORT_JSON = "gap_analysis_report.json"
+COVERAGE_CSV = "coverage.csv"
+REPORT_MD = "report.md"
+CHART_SVG = "completeness.svg"
+SUMMARY_GAPS = 10
+MARKDOWN_GAPS = 15
+# matplotlib's settings are process-wide: two charts drawn at once from two threads
+# (two jobs) could see each other's, and lose the fixed salt that keeps ids stable.
+_CHART_LOCK = threading.Lock()
+
+Report = dict[str, Any]
+
+
+def build_report(
+    framework: Framework,
+    corpus: Corpus,
+    pillars: Sequence[str],
+    run_mode: str,
+    iterations: Sequence[IterationResult],
+) -> Report:
+    """The whole analysis as a JSON-able dict (see SCHEMA_VERSION).
+
+    Raises PipelineError when there is no iteration or the iterations analysed other
+    pillars than `pillars`.
+    """
+    if not iterations:
+        raise PipelineError("a report needs at least one iteration")
+    selected = framework.select(pillars)
+    names = tuple(p.name for p in selected)
+    for number, result in enumerate(iterations, start=1):
+        if result.pillars != names or result.iteration != number:
+            raise PipelineError(
+                f"iteration {result.iteration} does not follow on: expected iteration {number} "
+                f"of pillars {list(names)}"
+            )
+    final = iterations[-1]
+    by_requirement = final.requirement_completeness()
+    by_pillar = final.pillar_completeness()
+    pillar_entries: list[dict[str, Any]] = []
+    for pillar in selected:
+        requirements = []
+        for req in pillar.requirements:
+            subs = [
+                _sub_entry(final.sub(sub.id), [it.sub(sub.id).completeness for it in iterations])
+                for sub in req.subs
+            ]
+            requirements.append(
+                {
+                    "id": req.id,
+                    "name": req.name,
+                    "completeness": by_requirement[req.id],
+                    "gap_count": sum(1 for s in subs if s["gap"]),
+                    "sub_requirements": subs,
+                }
+            )
+        pillar_entries.append(
+            {
+                "name": pillar.name,
+                "description": pillar.description,
+                "keywords": list(pillar.keywords),
+                "completeness": by_pillar[pillar.name],
+                "gap_count": sum(r["gap_count"] for r in requirements),
+                "requirements": requirements,
+            }
+        )
+    ranked = sorted(pillar_entries, key=lambda p: -p["completeness"])  # stable: file order
+    position = {sub.id: i for i, sub in enumerate(final.subs)}
+    gaps = sorted(
+        (final.sub(g) for g in final.gaps), key=lambda s: (s.completeness, position[s.id])
+    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_mode": run_mode,
+        "framework": {
+            "source": framework.source,
+            "pillars": framework.pillar_names(),
+            "selected_pillars": list(names),
+            "non_pillar_sections": list(framework.sections),
+        },
+        "corpus": {
+            "papers": [
+                {"id": p.id, "title": p.title, "kind": p.kind, "pages": len(p.pages)}
+                for p in corpus.papers
+            ],
+            "skipped": [{"name": s.name, "reason": s.reason} for s in corpus.skipped],
+        },
+        "parameters": {
+            "gap_threshold": GAP_THRESHOLD,
+            "noise_score": NOISE_SCORE,
+            "strong_score": STRONG_SCORE,
+            "max_paper_share": MAX_PAPER_SHARE,
+            "top_papers": TOP_PAPERS,
+            "chunk_words": CHUNK_WORDS,
+        },
+        "summary": {
+            "overall_completeness": final.overall_completeness,
+            "pillars": dict(by_pillar),
+            "strongest_pillar": ranked[0]["name"],
+            "weakest_pillar": ranked[-1]["name"],
+            "requirements": len(by_requirement),
+            "sub_requirements": len(final.subs),
+            "gap_count": final.gap_count,
+            "iterations": len(iterations),
+            "papers": len(corpus.papers),
+            "skipped": len(corpus.skipped),
+        },
+        "pillars": pillar_entries,
+        "gaps": [
+            {
+                "id": s.id,
+                "text": s.text,
+                "pillar": s.pillar,
+                "requirement": s.requirement,
+                "completeness": s.completeness,
+            }
+            for s in gaps
+        ],
+        "iterations": [
+            _iteration_entry(result, iterations[i - 1] if i else None)
+            for i, result in enumerate(iterations)
+        ],
+    }
+
+
+def _sub_entry(result: SubResult, history: list[float]) -> dict[str, Any]:
+    return {
+        "id": result.id,
+        "text": result.text,
+        "completeness": result.completeness,
+        "gap": result.is_gap,
+        "supporting_papers": result.supporting_papers,
+        "found_in_iteration": result.found_in,
+        "history": history,
+        "evidence": [
+            {
+                "paper": e.paper,
+                "title": e.title,
+                "page": e.page,
+                "section": e.section,
+                "start": e.start,
+                "end": e.end,
+                "snippet": e.snippet,
+                "score": e.score,
+            }
+            for e in result.evidence
+        ],
+    }
+
+
+def _iteration_entry(result: IterationResult, previous: IterationResult | None) -> dict[str, Any]:
+    return {
+        "iteration": result.iteration,
+        "passage_words": result.search.window_words,
+        "stride_words": result.search.stride * CHUNK_WORDS,
+        "expanded_queries": result.search.expand,
+        "searched": len(result.searched),
+        "overall_completeness": result.overall_completeness,
+        "pillars": result.pillar_completeness(),
+        "gap_count": result.gap_count,
+        "gaps": result.gaps,
+        "changes": gap_changes(previous, result) if previous is not None else [],
+    }
+
+
+def summarize(report: Report) -> dict[str, Any]:
+    """The few figures a job record keeps: overall, per pillar, gaps, paper counts."""
+    summary = report["summary"]
+    return {
+        "overall_completeness": summary["overall_completeness"],
+        "pillars": dict(summary["pillars"]),
+        "gap_count": summary["gap_count"],
+        "top_gaps": [
+            {"id": g["id"], "pillar": g["pillar"], "completeness": g["completeness"]}
+            for g in report["gaps"][:SUMMARY_GAPS]
+        ],
+        "papers": summary["papers"],
+        "skipped": summary["skipped"],
+    }
+
+
+def render_outputs(report: Report) -> dict[str, bytes]:
+    """The result files, as bytes keyed by file name; writing them is the caller's job."""
+    return {
+        REPORT_JSON: render_json(report),
+        COVERAGE_CSV: render_csv(report),
+        REPORT_MD: render_markdown(report),
+        CHART_SVG: render_svg(report),
+    }
+
+
+def render_json(report: Report) -> bytes:
+    text = json.dumps(report, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+COVERAGE_COLUMNS = [
+    "pillar",
+    "requirement_id",
+    "requirement",
+    "sub_requirement_id",
+    "sub_requirement",
+    "completeness",
+    "gap",
+    "supporting_papers",
+    "found_in_iteration",
+    "best_score",
+    "best_paper",
+    "best_page",
+    "best_snippet",
+]
+
+
+def render_csv(report: Report) -> bytes:
+    """One row per sub-requirement, with its best evidence."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COVERAGE_COLUMNS)
+    for pillar, req, sub in _walk(report):
+        best = sub["evidence"][0] if sub["evidence"] else None
+        writer.writerow(
+            [
+                _cell(pillar["name"]),
+                _cell(req["id"]),
+                _cell(req["name"]),
+                _cell(sub["id"]),
+                _cell(sub["text"]),
+                f"{sub['completeness']:.2f}",
+                "yes" if sub["gap"] else "no",
+                sub["supporting_papers"],
+                sub["found_in_iteration"],
+                f"{best['score']:.4f}" if best else "",
+                _cell(best["paper"]) if best else "",
+                best["page"] if best and best["page"] is not None else "",
+                _cell(best["snippet"]) if best else "",
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def _cell(text: str) -> str:
+    # A spreadsheet runs a cell starting with = + - @ as a formula; texts from papers
+    # and frameworks are data, so such a cell gets a leading apostrophe.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _walk(report: Report) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    return [
+        (pillar, req, sub)
+        for pillar in report["pillars"]
+        for req in pillar["requirements"]
+        for sub in req["sub_requirements"]
+    ]
+
+
+def render_markdown(report: Report) -> bytes:
+    """The executive summary: where the corpus is strong, where it is thin, what was skipped."""
+    s = report["summary"]
+    fw = report["framework"]
+    by_name = {p["name"]: p for p in report["pillars"]}
+    lines = [
+        "# Gap analysis report",
+        "",
+        f"Run mode: {_md(report['run_mode'])} · iterations: {s['iterations']} · "
+        f"framework: {_md(fw['source'])} ({len(fw['selected_pillars'])} of "
+        f"{len(fw['pillars'])} pillars analysed) · corpus: {s['papers']} papers read, "
+        f"{s['skipped']} skipped",
+        "",
+        "## Executive summary",
+        "",
+        f"Overall completeness is **{s['overall_completeness']:.1f}%**. "
+        f"{s['gap_count']} of {s['sub_requirements']} sub-requirements are gaps "
+        f"(completeness below {report['parameters']['gap_threshold']:g}).",
+        "",
+        f"- Strongest pillar: {_md(s['strongest_pillar'])} "
+        f"({by_name[s['strongest_pillar']]['completeness']:.1f}%)",
+        f"- Weakest pillar: {_md(s['weakest_pillar'])} "
+        f"({by_name[s['weakest_pillar']]['completeness']:.1f}%)",
+        "",
+        "## Pillars",
+        "",
+        "| Pillar | Completeness | Gaps |",
+        "|---|---:|---:|",
+    ]
+    for p in report["pillars"]:
+        subs = sum(len(r["sub_requirements"]) for r in p["requirements"])
+        lines.append(
+            f"| {_md(p['name'])} | {p['completeness']:.1f}% | {p['gap_count']} of {subs} |"
+        )
+    lines += ["", "## Top gaps", ""]
+    gaps = report["gaps"][:MARKDOWN_GAPS]
+    if gaps:
+        lines += ["| Sub-requirement | Pillar | Completeness |", "|---|---|---:|"]
+        for g in gaps:
+            lines.append(
+                f"| {_md(g['id'])}: {_md(g['text'])} | {_md(g['pillar'])} | "
+                f"{g['completeness']:.1f}% |"
+            )
+        if len(report["gaps"]) > len(gaps):
+            lines += ["", f"… and {len(report['gaps']) - len(gaps)} more in coverage.csv."]
+    else:
+        lines.append("No gaps: every sub-requirement reaches the threshold.")
+    lines += ["", "## Iterations", "", "| Iteration | Passage size | Gaps | Overall |"]
+    lines.append("|---:|---:|---:|---:|")
+    for it in report["iterations"]:
+        lines.append(
+            f"| {it['iteration']} | {it['passage_words']} words | {it['gap_count']} | "
+            f"{it['overall_completeness']:.1f}% |"
+        )
+    lines += ["", "## Skipped files", ""]
+    skipped = report["corpus"]["skipped"]
+    lines += [f"- {_md(k['name'])}: {_md(k['reason'])}" for k in skipped] or ["None."]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# "<" becomes an entity (no renderer turns that into a tag); "&" can stay, since an
+# entity written by a user only ever decodes to text.
+_MD_ESCAPES = str.maketrans(
+    {
+        "<": "&lt;",
+        ">": "&gt;",
+        "|": "\\|",
+        "\\": "\\\\",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "[": "\\[",
+        "]": "\\]",
+        "#": "\\#",
+    }
+)
+
+
+def _md(text: str) -> str:
+    # Names and reasons come from users' files: no markup, links or HTML of theirs may
+    # take effect where the report is rendered.
+    return " ".join(str(text).split()).translate(_MD_ESCAPES)
+
+
+def render_svg(report: Report) -> bytes:
+    """Completeness per pillar and requirement as a bar chart (matplotlib, byte-stable)."""
+    # Imported here: matplotlib takes a while to load and only this function needs it.
+    # A bare Figure needs no pyplot and no global backend: nothing outside changes.
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    labels: list[str] = []
+    values: list[float] = []
+    heads: list[bool] = []
+    for pillar in report["pillars"]:
+        labels.append(_short(pillar["name"], 60))
+        values.append(pillar["completeness"])
+        heads.append(True)
+        for req in pillar["requirements"]:
+            labels.append("    " + _short(f"{req['id']}: {req['name']}", 56))
+            values.append(req["completeness"])
+            heads.append(False)
+    threshold = report["parameters"]["gap_threshold"]
+    # A fixed salt makes the SVG's element ids the same every run; text stays plain text
+    # (no $...$ mathematics) whatever a pillar is called.
+    with (
+        _CHART_LOCK,
+        matplotlib.rc_context(
+            {"svg.hashsalt": "litgap", "svg.fonttype": "path", "text.parse_math": False}
+        ),
+    ):
+        figure = Figure(figsize=(10, 1.2 + 0.32 * len(labels)))
+        axes = figure.add_subplot()
+        rows = list(range(len(labels)))
+        colours = [
+            ("#1f4e79" if head else "#5b9bd5") if value >= threshold else "#c0504d"
+            for value, head in zip(values, heads, strict=True)
+        ]
+        bars = axes.barh(rows, values, color=colours)
+        axes.bar_label(bars, fmt="%.0f", padding=3, fontsize=8)
+        axes.axvline(threshold, color="#444444", linestyle="--", linewidth=1)
+        axes.set_yticks(rows, labels)
+        for tick, head in zip(axes.get_yticklabels(), heads, strict=True):
+            tick.set_fontweight("bold" if head else "normal")
+        axes.invert_yaxis()
+        axes.set_xlim(0, 100)
+        axes.set_xlabel(f"completeness (%) — dashed line: gap threshold {threshold:g}")
+        axes.set_title("Completeness by pillar and requirement")
+        figure.tight_layout()
+        out = io.BytesIO()
+        figure.savefig(out, format="svg", metadata={"Date": None})
+    return out.getvalue()
+
+
+def _short(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

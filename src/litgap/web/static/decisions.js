@@ -1,0 +1,176 @@
+// The User Decisions section of a job: a timeline of its prompt records, filtered by
+// type and free text on the page, and the what-if form that feeds a replay.
+
+import {
+  clear,
+  context,
+  decisionBadges,
+  decisionLabel,
+  el,
+  formatMs,
+  sameValue,
+  shownValue,
+  timeElement,
+} from "./api.js";
+import { buildChoices } from "./choices.js";
+
+const $ = (id) => document.getElementById(id);
+const COLUMNS = 7;
+
+function answeredBy(record) {
+  if (record.answered_by) return record.answered_by;
+  if (record.source === "timeout_default" || record.status === "timed_out") return "no one (timeout)";
+  if (record.source === "replay") return "replay";
+  return record.source || "—";
+}
+
+function responseCell(record) {
+  const cell = el("td", { class: "response" }, el("span", {}, shownValue(record.response)));
+  if (!sameValue(record.applied, record.response) && record.applied !== undefined) {
+    cell.append(el("div", { class: "hint" }, `applied: ${shownValue(record.applied)}`));
+  }
+  return cell;
+}
+
+function detailRow(record) {
+  const data = record.prompt_data || {};
+  const parts = [el("span", { class: "message" }, data.message || "(no message)")];
+  if (record.note) parts.push(el("span", { class: "note" }, el("strong", {}, "Note: "), record.note));
+  if (record.replayed_from) {
+    parts.push(el("span", { class: "hint" }, `Replayed from ${record.replayed_from}`));
+  }
+  if (record.drift) parts.push(el("span", { class: "hint warn-text" }, String(record.drift)));
+  if (record.source && record.source !== "user") {
+    parts.push(el("span", { class: "hint" }, `Source: ${record.source}`));
+  }
+  return el("tr", { class: "decision-detail" }, el("td", { colspan: String(COLUMNS) }, parts));
+}
+
+function haystack(record) {
+  const data = record.prompt_data || {};
+  return [
+    record.type,
+    shownValue(record.response),
+    shownValue(record.applied),
+    data.message || "",
+    record.note || "",
+    record.answered_by || "",
+    record.source || "",
+    record.status || "",
+    decisionLabel(record),
+    record.drift ? `drift ${record.drift}` : "",
+  ]
+    .join("\n")
+    .toLocaleLowerCase();
+}
+
+function recordBody(record) {
+  const type = record.type;
+  return el(
+    "tbody",
+    { class: "decision", dataset: { type, promptId: record.prompt_id || "" } },
+    el(
+      "tr",
+      {},
+      el("td", { class: "num" }, String((record.seq ?? 0) + 1)),
+      el("td", {}, timeElement(record.timestamp || record.requested_at)),
+      el("td", { class: "mono" }, type),
+      responseCell(record),
+      el("td", { class: "badges" }, decisionBadges(record)),
+      el("td", {}, answeredBy(record)),
+      el("td", { class: "num" }, formatMs(record.response_time_ms)),
+    ),
+    detailRow(record),
+  );
+}
+
+export class DecisionTimeline {
+  constructor() {
+    this.records = [];
+    this.bodies = [];
+    $("decision-type").addEventListener("change", () => this.filter());
+    $("decision-search").addEventListener("input", () => this.filter());
+  }
+
+  render(records) {
+    this.records = records;
+    const has = records.length > 0;
+    $("no-history").hidden = has;
+    $("decision-body").hidden = !has;
+    const select = $("decision-type");
+    const known = new Set([...select.options].map((o) => o.value));
+    for (const record of records) {
+      if (!known.has(record.type)) {
+        select.append(el("option", { value: record.type }, record.type));
+        known.add(record.type);
+      }
+    }
+    const table = $("decision-table");
+    // tBodies is live: remove from the front until none is left.
+    while (table.tBodies.length) table.tBodies[0].remove();
+    this.bodies = records.map((record) => ({ record, body: recordBody(record), text: haystack(record) }));
+    table.append(...this.bodies.map((b) => b.body));
+    this.filter();
+  }
+
+  filter() {
+    const type = $("decision-type").value;
+    const needle = $("decision-search").value.trim().toLocaleLowerCase();
+    let shown = 0;
+    for (const { record, body, text } of this.bodies) {
+      const visible = (!type || record.type === type) && (!needle || text.includes(needle));
+      body.hidden = !visible;
+      if (visible) shown += 1;
+    }
+    const total = this.bodies.length;
+    $("decision-none").hidden = !total || shown > 0;
+    $("decision-count").textContent = !total
+      ? ""
+      : shown === total
+        ? `${total} decision${total === 1 ? "" : "s"}`
+        : `Showing ${shown} of ${total} decisions`;
+  }
+}
+
+/** The what-if form: one control per recorded decision, starting at what was applied. */
+export class WhatIf {
+  constructor(onReplay) {
+    this.controls = [];
+    this.signature = "";
+    $("what-if-replay").addEventListener("click", () => onReplay(this.overrides()));
+  }
+
+  render(records, enabled) {
+    const details = $("what-if");
+    const answerable = records.filter((r) => Array.isArray((r.prompt_data || {}).options));
+    details.hidden = !enabled || !answerable.length;
+    const signature = JSON.stringify(answerable.map((r) => r.prompt_id));
+    if (signature === this.signature) return; // keep what the user has changed
+    this.signature = signature;
+    const box = clear($("what-if-choices"));
+    this.controls = answerable.map((record) => {
+      const data = record.prompt_data;
+      const control = buildChoices({
+        legend: `#${(record.seq ?? 0) + 1} ${record.type}: ${data.message || ""}`,
+        options: data.options,
+        multiple: Boolean(data.multiple),
+        defaultValue: data.default,
+        selected: record.applied ?? record.response,
+      });
+      box.append(control.element);
+      return { record, control };
+    });
+  }
+
+  overrides() {
+    const changed = {};
+    for (const { record, control } of this.controls) {
+      const value = control.value();
+      if (value === null || (Array.isArray(value) && !value.length)) continue;
+      if (!sameValue(value, record.applied ?? record.response)) changed[record.prompt_id] = value;
+    }
+    return changed;
+  }
+}
+
+export const NO_HISTORY = context.no_history;
