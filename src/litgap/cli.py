@@ -314,3 +314,4 @@ def db_upgrade(workspace: WorkspaceOpt = None) -> None:
 def main() -> None:  # pragma: no cover - entry point
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()
+import litgap.cli_cluster  # noqa: E402,F401  (TEMP: lead adds this)

@@ -24,6 +24,7 @@ from litgap.cli import (
     console,
     jobs_app,
 )
+from litgap.config import StoredConfig
 from litgap.exceptions import LitgapError
 from litgap.executor.inprocess import InProcessExecutor
 from litgap.records import shown_value
@@ -31,7 +32,7 @@ from litgap.runtime import Runtime
 from litgap.services import diff, export, replay
 from litgap.services import jobs as job_service
 from litgap.services.manifest import verify_archive
-from litgap.status import JobStatus, PromptStatus
+from litgap.status import JobStatus
 
 
 @jobs_app.command("export")
@@ -99,9 +100,17 @@ def _parse_overrides(items: list[str], records: list[dict[str, Any]]) -> dict[st
     return overrides
 
 
+def answered_by_plan(plan: bool, pending: dict[str, Any]) -> bool:
+    """Whether the replay plan answers this prompt. It is announced as a prompt_request
+    before the plan's answer is recorded; JobContext asks live only a prompt the plan
+    does not cover, and flags every such prompt of a job that has a plan as drift."""
+    return plan and not pending.get("drift")
+
+
 async def _run_replay_here(rt: Runtime, job_id: str) -> None:
-    """cli._run_here for a replay: a prompt the replay plan answered as it was asked is
-    announced too, and must not be asked at the terminal."""
+    """cli._run_here for a replay: only the prompts that drifted are asked here."""
+    config = StoredConfig.model_validate(job_service.get_job(rt, job_id)["config"])
+    plan = bool(config.replay_answers)
     executor = InProcessExecutor(rt)
     async with rt.events.subscribe() as queue:
         job_service.start_job(rt, executor, job_id)
@@ -121,7 +130,7 @@ async def _run_replay_here(rt: Runtime, job_id: str) -> None:
                 console.print(f"[dim]replayed {data['type']}: {escape(value)}[/dim]")
             if event["type"] != "prompt_request":
                 continue
-            if rt.broker.get(data["prompt_id"])["status"] != PromptStatus.PENDING:
+            if answered_by_plan(plan, data):
                 continue
             if data.get("drift"):
                 console.print(f"[yellow]{escape(data['drift'])}[/yellow]")

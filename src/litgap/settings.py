@@ -1,8 +1,9 @@
 """Settings, read once from the environment (LITGAP_*); unsafe or bad values fail at start."""
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROMPT_TYPES = ("pillar_selection", "run_mode", "continue")
@@ -42,6 +43,13 @@ class Settings(BaseSettings):
     # another process (CLI, a second server) when no in-process signal arrives.
     prompt_poll_seconds: float = Field(default=1.0, gt=0)
     secure_cookies: bool = False
+    # Who runs jobs: this process (inprocess), or `litgap worker` processes (queue,
+    # which needs a PostgreSQL database_url).
+    executor: Literal["inprocess", "queue"] = "inprocess"
+    # Cluster mode: how often a worker says it is alive, and how long a silent worker
+    # is given before its jobs are handed to another worker.
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    worker_stalled_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("prompt_timeouts", mode="before")
     @classmethod
@@ -54,6 +62,20 @@ class Settings(BaseSettings):
     @classmethod
     def _check_timeouts(cls, value: dict[str, int]) -> dict[str, int]:
         return check_timeouts(value)
+
+    @model_validator(mode="after")
+    def _check_cluster(self) -> "Settings":
+        if self.executor == "queue" and not self.db_url.startswith("postgresql"):
+            raise ValueError(
+                "executor=queue needs a PostgreSQL database_url "
+                f"(postgresql+psycopg://...), got {self.db_url.split('@')[-1]!r}"
+            )
+        if self.worker_stalled_seconds < 2 * self.worker_heartbeat_seconds:
+            raise ValueError(
+                f"worker_stalled_seconds ({self.worker_stalled_seconds}) must be at least twice "
+                f"worker_heartbeat_seconds ({self.worker_heartbeat_seconds})"
+            )
+        return self
 
     @property
     def db_url(self) -> str:

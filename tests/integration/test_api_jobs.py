@@ -211,7 +211,9 @@ def test_history_filters_by_type_and_search(api: Api) -> None:
     by_text = api.get(f"/api/jobs/{job_id}/prompts", params={"q": "QUICK"}).json()
     assert [p["note"] for p in by_text["prompts"]] == ["quick look"]
     found = api.get("/api/jobs", params={"prompt_type": "pillar_selection", "response": "ALL"})
-    assert [j["job_id"] for j in found.json()["jobs"]] == [job_id]
+    [listed] = found.json()["jobs"]
+    assert listed["job_id"] == job_id
+    assert (listed["pillars"], listed["run_mode"]) == ("ALL", "ONCE")
 
 
 def test_result_files_are_served_and_others_refused(api: Api) -> None:

@@ -96,7 +96,9 @@ def create_job(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     rt.docs.write_now(job_id)
-    return job_rows.get_job(rt.engine, job_id)
+    row = job_rows.get_job(rt.engine, job_id)
+    rt.events.publish("job_update", with_choices(rt, [job_public(row)])[0])
+    return row
 
 
 def _save_inputs(
@@ -179,7 +181,7 @@ def get_job(rt: Runtime, job_id: str) -> Row:
     row = job_rows.get_job(rt.engine, validate_job_id(job_id))
     history = [prompt_record(r) for r in prompt_rows.job_prompts(rt.engine, job_id)]
     return {
-        **job_public(row),
+        **with_choices(rt, [job_public(row)])[0],
         "prompts": history,
         "pending_prompts": [pending_prompt(r) for r in prompt_rows.pending(rt.engine, job_id)],
         "history_message": None if history else NO_HISTORY_MESSAGE,
@@ -221,9 +223,25 @@ def job_history(
     return [r for r in records if matches(r, prompt_type, q)]
 
 
+def with_choices(rt: Runtime, jobs: list[Row]) -> list[Row]:
+    """Add the pillars and run mode each job goes on with: preset in its config, or
+    decided at a prompt."""
+    decided = prompt_rows.latest_applied(
+        rt.engine, [j["job_id"] for j in jobs], ("pillar_selection", "run_mode")
+    )
+    for job in jobs:
+        config, choices = job["config"], decided.get(job["job_id"], {})
+        pillars = config.get("pillar_selections") or choices.get("pillar_selection")
+        mode = config.get("run_mode") or choices.get("run_mode")
+        if pillars == "DEEP" or pillars == ["DEEP"]:
+            mode = mode or "DEEP_LOOP"
+        job["pillars"], job["run_mode"] = pillars, mode
+    return jobs
+
+
 def list_jobs(rt: Runtime, **filters: Any) -> tuple[list[Row], str | None]:
     rows, cursor = job_rows.list_jobs(rt.engine, **filters)
-    return [job_public(r) for r in rows], cursor
+    return with_choices(rt, [job_public(r) for r in rows]), cursor
 
 
 # -- job folders and the store, brought back into agreement at start ----------------

@@ -124,3 +124,25 @@ def count_resolved(engine: sa.Engine, job_id: str) -> int:
             sa.select(sa.func.count()).select_from(prompts).where(
                 prompts.c.job_id == job_id, prompts.c.status != PromptStatus.PENDING)
         ).scalar_one())
+
+
+def latest_applied(
+    engine: sa.Engine, job_ids: list[str], types: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """For each job, the value applied for each of `types` (one indexed query a page)."""
+    if not job_ids:
+        return {}
+    with reading(engine) as conn:
+        rows = conn.execute(
+            sa.select(prompts.c.job_id, prompts.c.type, prompts.c.applied)
+            .where(
+                prompts.c.job_id.in_(job_ids),
+                prompts.c.type.in_(types),
+                prompts.c.status != PromptStatus.PENDING,
+            )
+            .order_by(prompts.c.job_id, prompts.c.seq)
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for job_id, kind, applied in rows:
+            found.setdefault(job_id, {})[kind] = applied
+        return found

@@ -31,8 +31,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime: Runtime = open_runtime(settings)
         import_job_folders(runtime)
         repair_documents(runtime)
-        executor = InProcessExecutor(runtime)
         app.state.runtime = runtime
+        if settings.executor == "queue":
+            # Cluster mode: workers run the jobs; this process defers and relays events.
+            from litgap.executor.queue import queue_executor
+
+            try:
+                async with queue_executor(runtime) as app.state.executor:
+                    yield
+            finally:
+                runtime.close()
+            return
+        executor = InProcessExecutor(runtime)
         app.state.executor = executor
         executor.recover()
         try:
