@@ -315,3 +315,7 @@ def main() -> None:  # pragma: no cover - entry point
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()
 import litgap.cli_cluster  # noqa: E402,F401  (TEMP: lead adds this)
+
+
+# Commands defined in their own modules register themselves on the apps above.
+import litgap.cli_audit  # noqa: E402,F401

@@ -14,7 +14,7 @@ from litgap.runtime import Runtime, open_runtime
 from litgap.services.jobs import import_job_folders, repair_documents
 from litgap.settings import Settings
 from litgap.web import errors
-from litgap.web.routes import docs, jobs, pages, prompts, session, ws
+from litgap.web.routes import audit, docs, jobs, pages, prompts, session, ws
 
 STATIC = Path(__file__).parent / "static"
 PAGE_POLICY = (
@@ -67,8 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         return response
 
-    for router in (jobs.router, prompts.router, session.router, ws.router, docs.router,
-                   pages.router):
+    for router in (jobs.router, prompts.router, audit.router, session.router, ws.router,
+                   docs.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(docs.ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

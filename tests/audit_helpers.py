@@ -1,0 +1,120 @@
+"""Builders for the audit tests: sample jobs run for real, their prompts answered from
+a script, and prompt rows written straight to the store with chosen times."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from litgap.clock import iso, parse_iso
+from litgap.config import JobConfig, StoredConfig
+from litgap.executor.inprocess import InProcessExecutor
+from litgap.responses import PromptSpec, as_text, fingerprint
+from litgap.runtime import Runtime
+from litgap.services import jobs as job_service
+from litgap.status import PromptSource
+from litgap.store import jobs as job_rows
+from litgap.store import prompts as prompt_rows
+
+Row = dict[str, Any]
+
+
+async def run_job(rt: Runtime, job_id: str, script: dict[str, list[Any]] | None = None) -> Row:
+    """Start `job_id` and answer each prompt it asks with the next scripted answer for
+    its type (prompts answered by a replay are left alone). Returns the final job."""
+    script = {k: list(v) for k, v in (script or {}).items()}
+    config = StoredConfig.model_validate(job_rows.get_job(rt.engine, job_id)["config"])
+    plan = bool(config.replay_answers)
+    executor = InProcessExecutor(rt)
+    async with rt.events.subscribe() as queue:
+        job_service.start_job(rt, executor, job_id)
+        runner = asyncio.ensure_future(executor.wait(job_id))
+        try:
+            await _answer_until_done(rt, job_id, queue, runner, script, plan)
+        finally:
+            executor.cancel(job_id)  # a failed test must not leave the job waiting
+            await runner
+    rt.docs.flush()
+    return job_service.get_job(rt, job_id)
+
+
+async def _answer_until_done(
+    rt: Runtime,
+    job_id: str,
+    queue: "asyncio.Queue[dict[str, Any]]",
+    runner: "asyncio.Future[None]",
+    script: dict[str, list[Any]],
+    plan: bool,
+) -> None:
+    while not runner.done():
+        getter = asyncio.ensure_future(queue.get())
+        done, _ = await asyncio.wait({runner, getter}, return_when=asyncio.FIRST_COMPLETED)
+        if getter not in done:
+            getter.cancel()
+            break
+        event = getter.result()
+        data = event["data"]
+        if event["type"] != "prompt_request" or data["job_id"] != job_id:
+            continue
+        if plan and not data.get("drift"):
+            continue  # the replay plan answers it (announced before it is answered)
+        answers = script.get(data["type"])
+        if not answers:
+            raise AssertionError(f"no scripted answer for {data['type']}: {data}")
+        rt.broker.answer(
+            data["prompt_id"], answers.pop(0), source=PromptSource.USER, answered_by="ada"
+        )
+
+
+async def sample_job(rt: Runtime, script: dict[str, list[Any]], **config: Any) -> Row:
+    row = job_service.create_sample_job(rt, JobConfig(**config), created_by="ada")
+    return await run_job(rt, row["job_id"], script)
+
+
+def add_prompt(
+    rt: Runtime,
+    job_id: str,
+    seq: int,
+    *,
+    type: str = "run_mode",
+    requested_at: str = "2025-11-17T10:00:00.000000Z",
+    response_ms: int = 1000,
+    status: str = "answered",
+    response: Any = "ONCE",
+    applied: Any = "__same__",
+    source: str | None = "user",
+    options: list[str] | None = None,
+    default: Any = "ONCE",
+) -> str:
+    """A resolved prompt row, written directly, resolved `response_ms` after it was asked."""
+    options = options or ["ONCE", "DEEP_LOOP"]
+    spec = PromptSpec(type=type, message=f"Ask {type}", options=options, default=default)
+    resolved = iso(parse_iso(requested_at) + timedelta(milliseconds=response_ms))
+    value = response if applied == "__same__" else applied
+    prompt_id = f"prompt_{job_id[4:]}{seq:04d}"[:39]
+    prompt_rows.insert_prompt(
+        rt.engine,
+        {
+            "prompt_id": prompt_id,
+            "job_id": job_id,
+            "seq": seq,
+            "type": type,
+            "status": status,
+            "prompt_data": spec.prompt_data(),
+            "timeout_seconds": 120,
+            "requested_at": requested_at,
+            "deadline": resolved,
+            "resolved_at": resolved,
+            "response": response,
+            "applied": value,
+            "applied_text": as_text(value),
+            "source": source,
+            "answered_by": "ada" if source == "user" else None,
+            "response_time_ms": response_ms,
+            "fingerprint": fingerprint(type, spec.message, options),
+        },
+    )
+    return prompt_id
+
+
+def set_status(rt: Runtime, job_id: str, status: str) -> None:
+    job_rows.update_job(rt.engine, job_id, status=status)
