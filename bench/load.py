@@ -11,7 +11,6 @@ then checks that all 10,000 records are in the job documents.
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,8 +43,13 @@ async def serve(workspace: Path, port: int) -> None:
 
     async def flow(job_id: str) -> None:
         for seq in range(ANSWERS):
-            spec = PromptSpec(type="continue", message=f"Step {seq}: continue?",
-                              options=["yes", "no"], default="no", context={"iteration": seq})
+            spec = PromptSpec(
+                type="continue",
+                message=f"Step {seq}: continue?",
+                options=["yes", "no"],
+                default="no",
+                context={"iteration": seq},
+            )
             row = rt.broker.open(job_id, seq, spec, 300)
             await rt.broker.wait(row["prompt_id"])
 
@@ -63,21 +67,24 @@ async def drive(port: int, token: str, job_ids: list[str]) -> dict[str, list[flo
     trips: list[float] = []
     answered_at: dict[str, float] = {}
     limits = httpx.Limits(max_connections=JOBS)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers,
-                                 limits=limits, timeout=60) as http:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits, timeout=60
+    ) as http:
 
         async def answer(prompt_id: str, job_id: str) -> None:
             started = time.perf_counter()
-            response = await http.post(f"/api/prompts/{prompt_id}/respond",
-                                       json={"response": "yes"})
+            response = await http.post(
+                f"/api/prompts/{prompt_id}/respond", json={"response": "yes"}
+            )
             assert response.status_code == 200, response.text
             posts.append(time.perf_counter() - started)
             answered_at[job_id] = started
 
         remaining = JOBS * ANSWERS
         pending: set[asyncio.Task[None]] = set()
-        async with connect(f"ws://127.0.0.1:{port}/ws", additional_headers=headers,
-                           max_size=None) as ws:
+        async with connect(
+            f"ws://127.0.0.1:{port}/ws", additional_headers=headers, max_size=None
+        ) as ws:
             snapshot = json.loads(await ws.recv())
             queue = [(p["prompt_id"], p["job_id"]) for p in snapshot["data"]["pending_prompts"]]
             for prompt_id, job_id in queue:
@@ -120,8 +127,12 @@ def main() -> None:
         token = create_user(rt.engine, "load", Role.OPERATOR)[1]
         rt.close()
         port = free_port()
-        child = subprocess.Popen([sys.executable, __file__, "--serve", str(workspace), str(port)],
-                                 stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(workspace), str(port)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         assert child.stdout is not None
         job_ids = json.loads(child.stdout.readline())
         started = time.perf_counter()
@@ -133,16 +144,21 @@ def main() -> None:
         total = 0
         for job_id in job_ids:
             records = json.loads((workspace / "jobs" / job_id / "job_data.json").read_text())[
-                "prompts"]
+                "prompts"
+            ]
             assert [r["seq"] for r in records] == list(range(ANSWERS)), job_id
             total += len(records)
     rate = JOBS * ANSWERS / elapsed
     print(f"{JOBS} jobs x {ANSWERS} answers over HTTP in {elapsed:.1f} s")
     print(f"answers per second: {rate:.0f}  (goal >= 1000; ratio {rate / 1000:.2f})")
-    print(f"POST respond: p50 {pct(figures['posts'], 0.5):.1f} ms, "
-          f"p99 {pct(figures['posts'], 0.99):.1f} ms")
-    print(f"answer -> next prompt: p50 {pct(figures['trips'], 0.5):.1f} ms, "
-          f"p99 {pct(figures['trips'], 0.99):.1f} ms")
+    print(
+        f"POST respond: p50 {pct(figures['posts'], 0.5):.1f} ms, "
+        f"p99 {pct(figures['posts'], 0.99):.1f} ms"
+    )
+    print(
+        f"answer -> next prompt: p50 {pct(figures['trips'], 0.5):.1f} ms, "
+        f"p99 {pct(figures['trips'], 0.99):.1f} ms"
+    )
     print(f"records in job_data.json files: {total} (expected {JOBS * ANSWERS})")
 
 

@@ -16,21 +16,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from litgap.responses import PromptSpec  # noqa: E402
-from litgap.runtime import open_runtime  # noqa: E402
-from litgap.settings import Settings  # noqa: E402
-from litgap.status import PromptSource  # noqa: E402
-from tests.helpers import new_job  # noqa: E402
+from litgap.responses import PromptSpec
+from litgap.runtime import open_runtime
+from litgap.settings import Settings
+from litgap.status import PromptSource
+from tests.helpers import new_job
 
 N = 1000
 
 
 def spec(i: int) -> PromptSpec:
     return PromptSpec(
-        type="continue", message=f"Iteration {i} complete: 12 gaps remain. Continue?",
-        options=["yes", "no"], default="no",
-        context={"iteration": i, "gap_count": 12, "details": [{"sub_requirement": "Sub-1.1",
-                                                               "before": 10.0, "after": 17.5}]},
+        type="continue",
+        message=f"Iteration {i} complete: 12 gaps remain. Continue?",
+        options=["yes", "no"],
+        default="no",
+        context={
+            "iteration": i,
+            "gap_count": 12,
+            "details": [{"sub_requirement": "Sub-1.1", "before": 10.0, "after": 17.5}],
+        },
     )
 
 
@@ -71,8 +76,10 @@ async def main() -> None:
     print(f"ratio last/first:              {last / first:.2f}  (goal <= 1.5)")
     print(f"job_data.json rewrite, 100 records:  {rewrite_100:.2f} ms (background writer)")
     print(f"job_data.json rewrite, 1000 records: {rewrite_1000:.2f} ms (background writer)")
-    print(f"round trip ask->answer->resumed: p50 {p50:.2f} ms (goal <= 3), "
-          f"p99 {p99:.2f} ms (goal <= 15)")
+    print(
+        f"round trip ask->answer->resumed: p50 {p50:.2f} ms (goal <= 3), "
+        f"p99 {p99:.2f} ms (goal <= 15)"
+    )
 
 
 def _rewrite(rt, job_id: str) -> float:  # type: ignore[no-untyped-def]

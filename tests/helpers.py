@@ -15,10 +15,18 @@ def new_job(rt: Runtime) -> str:
     job_id = new_job_id()
     rt.workspace.create_job_dirs(job_id)
     now = now_iso()
-    job_rows.insert_job(rt.engine, {
-        "job_id": job_id, "status": JobStatus.DRAFT.value, "created_at": now, "updated_at": now,
-        "config": {}, "inputs": [], "transitions": [{"status": "draft", "at": now}],
-    })
+    job_rows.insert_job(
+        rt.engine,
+        {
+            "job_id": job_id,
+            "status": JobStatus.DRAFT.value,
+            "created_at": now,
+            "updated_at": now,
+            "config": {},
+            "inputs": [],
+            "transitions": [{"status": "draft", "at": now}],
+        },
+    )
     rt.docs.write_now(job_id)
     return job_id
 

@@ -35,14 +35,26 @@ class LiveServer:
 
     def start(self) -> "LiveServer":
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "litgap", "serve", "--workspace", str(self.workspace),
-             "--port", str(self.port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "litgap",
+                "serve",
+                "--workspace",
+                str(self.workspace),
+                "--port",
+                str(self.port),
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(self.process.stderr.read().decode() if self.process.stderr else "")
+                raise RuntimeError(
+                    self.process.stderr.read().decode() if self.process.stderr else ""
+                )
             try:
                 if self.client().get("/api/me").status_code == 200:
                     return self
@@ -64,12 +76,15 @@ class LiveServer:
                 self.process.kill()
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"},
-                            timeout=30)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=30
+        )
 
     def events(self) -> Any:
-        return connect(f"ws://127.0.0.1:{self.port}/ws",
-                       additional_headers={"Authorization": f"Bearer {self.token}"})
+        return connect(
+            f"ws://127.0.0.1:{self.port}/ws",
+            additional_headers={"Authorization": f"Bearer {self.token}"},
+        )
 
     @staticmethod
     def next_event(ws: Any, kind: str, job_id: str, **match: object) -> dict[str, Any]:
@@ -80,7 +95,9 @@ class LiveServer:
                     if pending["job_id"] == job_id:
                         return pending  # type: ignore[no-any-return]
             data = event["data"]
-            if event["type"] == kind and data.get("job_id") == job_id and all(
-                data.get(k) == v for k, v in match.items()
+            if (
+                event["type"] == kind
+                and data.get("job_id") == job_id
+                and all(data.get(k) == v for k, v in match.items())
             ):
                 return data  # type: ignore[no-any-return]

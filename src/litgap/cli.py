@@ -12,19 +12,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from litgap import terminal
-from litgap.config import JobConfig
 from litgap.exceptions import LitgapError, PromptAlreadyResolved
 from litgap.executor.inprocess import InProcessExecutor
 from litgap.records import NO_HISTORY_MESSAGE, decision_label, shown_value
 from litgap.runtime import Runtime, open_runtime
 from litgap.services import jobs as job_service
-from litgap.services.inputs import CORPUS_SUFFIXES, InputFile
 from litgap.services.auth import Role, create_user, has_users
+from litgap.services.inputs import CORPUS_SUFFIXES, InputFile
 from litgap.settings import Settings
-from litgap.store.database import open_database
 from litgap.status import JobStatus, PromptSource
+from litgap.store.database import open_database
 
-app = typer.Typer(help="Literature gap analysis with audited human decisions.", no_args_is_help=True)
+app = typer.Typer(
+    help="Literature gap analysis with audited human decisions.", no_args_is_help=True
+)
 jobs_app = typer.Typer(help="Inspect jobs and their recorded decisions.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 console = Console(highlight=False)
@@ -32,7 +33,9 @@ err_console = Console(stderr=True, highlight=False)
 
 WorkspaceOpt = Annotated[
     Path | None,
-    typer.Option("--workspace", "-w", help="Workspace folder (default: $LITGAP_WORKSPACE or ./workspace)"),
+    typer.Option(
+        "--workspace", "-w", help="Workspace folder (default: $LITGAP_WORKSPACE or ./workspace)"
+    ),
 ]
 
 
@@ -67,14 +70,17 @@ def run(
     pillars: Annotated[Path | None, typer.Option(help="Pillar framework JSON")] = None,
     workspace: WorkspaceOpt = None,
     pillar_selection: Annotated[
-        str | None, typer.Option(help='Preset: "ALL", "DEEP", "NONE" or pillar names, comma-separated')
+        str | None,
+        typer.Option(help='Preset: "ALL", "DEEP", "NONE" or pillar names, comma-separated'),
     ] = None,
     run_mode: Annotated[str | None, typer.Option(help="Preset: ONCE or DEEP_LOOP")] = None,
 ) -> None:
     """Run a job in the terminal, asking each decision here."""
     if not corpus.is_dir():
         raise _fail(f"corpus folder not found: {corpus}")
-    paths = sorted(p for p in corpus.iterdir() if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES)
+    paths = sorted(
+        p for p in corpus.iterdir() if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES
+    )
     if not paths:
         raise _fail(f"no papers in {corpus}: expected files ending in {', '.join(CORPUS_SUFFIXES)}")
     if pillars is not None and not pillars.is_file():
@@ -82,7 +88,9 @@ def run(
     preset: dict[str, Any] = {}
     if pillar_selection:
         names = [n.strip() for n in pillar_selection.split(",") if n.strip()]
-        preset["pillar_selections"] = names[0] if len(names) == 1 and names[0] in {"ALL", "DEEP", "NONE"} else names
+        preset["pillar_selections"] = (
+            names[0] if len(names) == 1 and names[0] in {"ALL", "DEEP", "NONE"} else names
+        )
     if run_mode:
         preset["run_mode"] = run_mode
     try:
@@ -145,7 +153,9 @@ async def _answer_here(rt: Runtime, pending: dict[str, Any]) -> None:
             return  # the broker times it out at its stored deadline
         try:
             rt.broker.answer(
-                pending["prompt_id"], response, source=PromptSource.CLI,
+                pending["prompt_id"],
+                response,
+                source=PromptSource.CLI,
                 answered_by=getpass.getuser(),
             )
             return
@@ -174,19 +184,29 @@ def jobs_list(
     table = Table("job", "status", "created", "progress", "stage", title="Jobs")
     for row in rows:
         table.add_row(
-            row["job_id"], row["status"] + (" (legacy)" if row["legacy"] else ""),
-            row["created_at"], f"{row['progress']:.0f}%", escape(row["stage"]),
+            row["job_id"],
+            row["status"] + (" (legacy)" if row["legacy"] else ""),
+            row["created_at"],
+            f"{row['progress']:.0f}%",
+            escape(row["stage"]),
         )
     console.print(table)
 
 
 def _decisions_table(records: list[dict[str, Any]]) -> Table:
-    table = Table("#", "time", "type", "response", "status", "answered by", "ms", title="User Decisions")
+    table = Table(
+        "#", "time", "type", "response", "status", "answered by", "ms", title="User Decisions"
+    )
     for record in records:
         table.add_row(
-            str(record["seq"]), record["timestamp"] or "", record["type"],
-            escape(shown_value(record["applied"] if record["response"] is None else record["response"])),
-            decision_label(record), escape(record["answered_by"] or record["source"] or "—"),
+            str(record["seq"]),
+            record["timestamp"] or "",
+            record["type"],
+            escape(
+                shown_value(record["applied"] if record["response"] is None else record["response"])
+            ),
+            decision_label(record),
+            escape(record["answered_by"] or record["source"] or "—"),
             str(record["response_time_ms"] if record["response_time_ms"] is not None else "—"),
         )
         message = escape(str(record["prompt_data"].get("message", "")))
@@ -200,10 +220,16 @@ def _print_job(rt: Runtime, job_id: str) -> None:
     console.print(f"\n[bold]{job['job_id']}[/bold]  status: [bold]{job['status']}[/bold]")
     if job["error"]:
         console.print(f"  reason: {escape(job['error'])}")
-    console.print(f"  created {job['created_at']}  started {job['started_at'] or '—'}  ended {job['completed_at'] or '—'}")
+    console.print(
+        f"  created {job['created_at']}  started {job['started_at'] or '—'}  "
+        f"ended {job['completed_at'] or '—'}"
+    )
     summary = job["results"]
     if summary:
-        console.print(f"  overall completeness {summary.get('overall_completeness')}%  gaps {summary.get('gap_count')}")
+        console.print(
+            f"  overall completeness {summary.get('overall_completeness')}%  "
+            f"gaps {summary.get('gap_count')}"
+        )
         for pillar, pct in (summary.get("pillars") or {}).items():
             console.print(f"    {escape(pillar)}: {pct}%")
     if job["result_files"]:
@@ -260,7 +286,9 @@ app.add_typer(db_app, name="db")
 @users_app.command("add")
 def users_add(
     name: str,
-    role: Annotated[Role, typer.Option(help="viewer reads; operator and admin also act")] = Role.OPERATOR,
+    role: Annotated[
+        Role, typer.Option(help="viewer reads; operator and admin also act")
+    ] = Role.OPERATOR,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Create a user; its token is printed once, as the last line."""
@@ -298,7 +326,10 @@ def serve(
             console.print(f"Sign in: http://{settings.host}:{settings.port}/login#token={token}")
     finally:
         rt.close()
-    console.print(f"litgap on http://{settings.host}:{settings.port}  workspace {settings.workspace.resolve()}")
+    console.print(
+        f"litgap on http://{settings.host}:{settings.port}  "
+        f"workspace {settings.workspace.resolve()}"
+    )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
@@ -314,8 +345,8 @@ def db_upgrade(workspace: WorkspaceOpt = None) -> None:
 def main() -> None:  # pragma: no cover - entry point
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()
-import litgap.cli_cluster  # noqa: E402,F401  (TEMP: lead adds this)
 
 
 # Commands defined in their own modules register themselves on the apps above.
-import litgap.cli_audit  # noqa: E402,F401
+import litgap.cli_audit  # noqa: E402
+import litgap.cli_cluster  # noqa: E402,F401  (TEMP: lead adds this)

@@ -145,9 +145,7 @@ async def _deep_loop(
         previous = iterations[-2] if len(iterations) > 1 else None
         if current.gap_count == 0:
             return
-        if previous is not None and has_converged(
-            previous, current, config.convergence_threshold
-        ):
+        if previous is not None and has_converged(previous, current, config.convergence_threshold):
             return
         details = gap_changes(previous, current) if previous is not None else []
         index = len(iterations) - 1

@@ -7,6 +7,7 @@ at the right moment.
 """
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -213,13 +214,11 @@ class PromptBroker:
                 if remaining <= 0:
                     self.expire(prompt_id)
                     continue
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         entry.event.wait(),
                         timeout=min(remaining, self._settings.prompt_poll_seconds),
                     )
-                except TimeoutError:
-                    pass
                 entry.event.clear()
         finally:
             with self._lock:

@@ -75,9 +75,7 @@ def validate_response(
     if isinstance(response, list) and multiple:
         return _validate_many(prompt_id, response, options)
     expected = "an option or a list of options" if multiple else "one option as a string"
-    raise InvalidResponse(
-        prompt_id, f"expected {expected}, got {type(response).__name__}", options
-    )
+    raise InvalidResponse(prompt_id, f"expected {expected}, got {type(response).__name__}", options)
 
 
 def _validate_many(prompt_id: str, response: list[Any], options: list[str]) -> list[str]:

@@ -51,9 +51,11 @@ class Api:
         while True:
             event = ws.receive_json()
             data = event["data"]
-            if event["type"] == "job_update" and data.get("job_id") == job_id and data.get(
-                "status"
-            ) in ("completed", "failed", "cancelled", "interrupted"):
+            if (
+                event["type"] == "job_update"
+                and data.get("job_id") == job_id
+                and data.get("status") in ("completed", "failed", "cancelled", "interrupted")
+            ):
                 return self.get(f"/api/jobs/{job_id}").json()  # type: ignore[no-any-return]
 
 

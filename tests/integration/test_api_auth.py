@@ -22,7 +22,11 @@ def test_every_route_refuses_a_missing_token(api: Api) -> None:
     for route in all_routes(api.app.routes):
         path = getattr(route, "path", "")
         methods = getattr(route, "methods", None) or set()
-        if not path or any(path.startswith(p) for p in PUBLIC) or "WebSocket" in type(route).__name__:
+        if (
+            not path
+            or any(path.startswith(p) for p in PUBLIC)
+            or "WebSocket" in type(route).__name__
+        ):
             continue
         url = path.replace("{job_id}", "job_abcdef").replace("{prompt_id}", "prompt_abcdef")
         url = url.replace("{a}", "job_abcdef").replace("{b}", "job_abcdeg").replace("{name}", "x")
@@ -55,16 +59,18 @@ def test_viewer_reads_but_cannot_act(api: Api) -> None:
 
 def test_session_cookie_needs_csrf_for_changes(api: Api) -> None:
     client = api.client
-    signed_in = client.post("/login", data={"token": api.tokens["operator"]},
-                            follow_redirects=False)
+    signed_in = client.post(
+        "/login", data={"token": api.tokens["operator"]}, follow_redirects=False
+    )
     assert signed_in.status_code == 303
     assert "httponly" in signed_in.headers["set-cookie"].lower()
     me = client.get("/api/me").json()
     assert me["name"] == "operator" and me["csrf_token"]
     refused = client.post("/api/jobs", json={"sample": True})
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
-    accepted = client.post("/api/jobs", json={"sample": True},
-                           headers={"X-CSRF-Token": me["csrf_token"]})
+    accepted = client.post(
+        "/api/jobs", json={"sample": True}, headers={"X-CSRF-Token": me["csrf_token"]}
+    )
     assert accepted.status_code == 201
     client.cookies.clear()
 
@@ -77,9 +83,10 @@ def test_websocket_refuses_missing_token(api: Api) -> None:
 
 def test_websocket_refuses_foreign_origin(api: Api) -> None:
     headers = {**api.headers(), "Origin": "http://evil.example"}
-    with pytest.raises(WebSocketDisconnect) as closed, api.client.websocket_connect(
-        "/ws", headers=headers
-    ) as ws:
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        api.client.websocket_connect("/ws", headers=headers) as ws,
+    ):
         ws.receive_json()
     assert closed.value.code == 4403
 

@@ -47,8 +47,9 @@ def test_no_operation_answers_with_a_server_error(
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def call(case: schemathesis.Case) -> None:
             response = case.call(base_url=live.url, headers=headers)
             calls.append(response.status_code)

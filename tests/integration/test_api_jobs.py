@@ -21,8 +21,10 @@ def test_a_job_asks_records_and_completes(api: Api) -> None:
         assert pillars["type"] == "pillar_selection"
         assert pillars["prompt_data"]["options"][0] == "ALL"
         assert pillars["prompt_data"]["multiple"] is True
-        answer = api.post(f"/api/prompts/{pillars['prompt_id']}/respond",
-                          json={"response": ["ALL"], "note": "whole framework"})
+        answer = api.post(
+            f"/api/prompts/{pillars['prompt_id']}/respond",
+            json={"response": ["ALL"], "note": "whole framework"},
+        )
         assert answer.status_code == 200, answer.text
         mode = api.next_prompt(ws, job_id)
         assert mode["type"] == "run_mode" and mode["prompt_data"]["default"] == "ONCE"
@@ -71,8 +73,9 @@ def test_response_not_among_options_is_422_listing_allowed_values(api: Api) -> N
     with api.events() as ws:
         api.post(f"/api/jobs/{job_id}/start")
         ask = api.next_prompt(ws, job_id)
-        response = api.post(f"/api/prompts/{ask['prompt_id']}/respond",
-                            json={"response": "SOMETIMES"})
+        response = api.post(
+            f"/api/prompts/{ask['prompt_id']}/respond", json={"response": "SOMETIMES"}
+        )
     assert response.status_code == 422
     assert response.json()["detail"] == (
         f"invalid response to prompt {ask['prompt_id']!r}: 'SOMETIMES' is not an option; "
@@ -87,8 +90,9 @@ def test_second_answer_is_409_and_first_stands(api: Api) -> None:
         api.post(f"/api/jobs/{job_id}/start")
         ask = api.next_prompt(ws, job_id)
         first = api.post(f"/api/prompts/{ask['prompt_id']}/respond", json={"response": "ONCE"})
-        second = api.post(f"/api/prompts/{ask['prompt_id']}/respond", who="admin",
-                          json={"response": "DEEP_LOOP"})
+        second = api.post(
+            f"/api/prompts/{ask['prompt_id']}/respond", who="admin", json={"response": "DEEP_LOOP"}
+        )
         api.wait_finished(ws, job_id)
     assert first.status_code == 200
     assert second.status_code == 409
@@ -114,8 +118,7 @@ def test_malformed_json_is_422_with_its_place(api: Api) -> None:
 
 
 def test_unknown_field_is_422(api: Api) -> None:
-    response = api.post("/api/prompts/prompt_abcdef/respond",
-                        json={"response": "ONCE", "extra": 1})
+    response = api.post("/api/prompts/prompt_abcdef/respond", json={"response": "ONCE", "extra": 1})
     assert response.status_code == 422
     assert response.json()["detail"].startswith("extra:")
 
@@ -138,8 +141,14 @@ def test_unknown_job_is_404(api: Api) -> None:
 
 def test_upload_creates_a_job_with_inputs_hashed(api: Api, tmp_path: Path) -> None:
     files = [
-        ("files", ("a.txt", b"Data provenance and lineage are tracked for every dataset.", "text/plain")),
-        ("files", ("b.md", b"# Models\nModel evaluation uses held-out benchmarks.", "text/markdown")),
+        (
+            "files",
+            ("a.txt", b"Data provenance and lineage are tracked for every dataset.", "text/plain"),
+        ),
+        (
+            "files",
+            ("b.md", b"# Models\nModel evaluation uses held-out benchmarks.", "text/markdown"),
+        ),
     ]
     response = api.post("/api/jobs", files=files, data={"config": '{"run_mode": "ONCE"}'})
     assert response.status_code == 201, response.text
@@ -151,7 +160,9 @@ def test_upload_creates_a_job_with_inputs_hashed(api: Api, tmp_path: Path) -> No
 
 
 def test_upload_of_unsupported_type_is_422(api: Api) -> None:
-    response = api.post("/api/jobs", files=[("files", ("x.exe", b"MZ", "application/octet-stream"))])
+    response = api.post(
+        "/api/jobs", files=[("files", ("x.exe", b"MZ", "application/octet-stream"))]
+    )
     assert response.status_code == 422
     assert "unsupported file type 'x.exe'" in response.json()["detail"]
 
@@ -160,8 +171,10 @@ def test_malformed_framework_is_422_and_leaves_nothing(api: Api) -> None:
     before = set((api.settings.workspace / "jobs").iterdir())
     response = api.post(
         "/api/jobs",
-        files=[("files", ("a.txt", b"some text", "text/plain")),
-               ("pillars", ("f.json", b'{"Pillar 1": ', "application/json"))],
+        files=[
+            ("files", ("a.txt", b"some text", "text/plain")),
+            ("pillars", ("f.json", b'{"Pillar 1": ', "application/json")),
+        ],
     )
     assert response.status_code == 422
     assert "not valid JSON" in response.json()["detail"]
@@ -188,7 +201,8 @@ def test_pending_prompts_list_deadline_and_timeout(api: Api) -> None:
         api.post(f"/api/jobs/{job_id}/start")
         ask = api.next_prompt(ws, job_id)
     [pending] = api.get("/api/prompts", params={"status": "pending", "job_id": job_id}).json()[
-        "prompts"]
+        "prompts"
+    ]
     assert pending["prompt_id"] == ask["prompt_id"]
     assert pending["timeout_seconds"] == 300 and pending["deadline"] > pending["requested_at"]
     assert api.post(f"/api/jobs/{job_id}/cancel").status_code == 202
@@ -203,8 +217,10 @@ def test_history_filters_by_type_and_search(api: Api) -> None:
         ask = api.next_prompt(ws, job_id)
         api.post(f"/api/prompts/{ask['prompt_id']}/respond", json={"response": "ALL"})
         ask = api.next_prompt(ws, job_id)
-        api.post(f"/api/prompts/{ask['prompt_id']}/respond",
-                 json={"response": "ONCE", "note": "quick look"})
+        api.post(
+            f"/api/prompts/{ask['prompt_id']}/respond",
+            json={"response": "ONCE", "note": "quick look"},
+        )
         api.wait_finished(ws, job_id)
     by_type = api.get(f"/api/jobs/{job_id}/prompts", params={"type": "run_mode"}).json()
     assert [p["type"] for p in by_type["prompts"]] == ["run_mode"]

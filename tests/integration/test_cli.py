@@ -14,11 +14,17 @@ from litgap.pipeline.sample import sample_corpus_paths, sample_framework_path
 LITGAP = [sys.executable, "-m", "litgap"]
 
 
-def litgap(*args: str, stdin: str = "", env: dict[str, str] | None = None,
-           cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def litgap(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*LITGAP, *args], input=stdin, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "COLUMNS": "200", **(env or {})}, cwd=cwd,
+        [*LITGAP, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        cwd=cwd,
     )
 
 
@@ -38,8 +44,9 @@ def only_job(workspace: Path) -> dict:
 
 def test_run_asks_at_the_terminal_and_records_each_decision(tmp_path: Path, corpus: Path) -> None:
     workspace = tmp_path / "ws"
-    result = litgap("run", "--corpus", str(corpus), "--workspace", str(workspace),
-                    stdin="2,3\n3,4\n2\nno\n")
+    result = litgap(
+        "run", "--corpus", str(corpus), "--workspace", str(workspace), stdin="2,3\n3,4\n2\nno\n"
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "Select which pillars to analyze" in result.stdout
     assert "(default)" in result.stdout
@@ -66,8 +73,9 @@ def test_enter_takes_the_default(tmp_path: Path, corpus: Path) -> None:
 
 def test_an_answer_that_is_no_option_is_asked_again(tmp_path: Path, corpus: Path) -> None:
     workspace = tmp_path / "ws"
-    result = litgap("run", "--corpus", str(corpus), "--workspace", str(workspace),
-                    stdin="9\nALL\nONCE\n")
+    result = litgap(
+        "run", "--corpus", str(corpus), "--workspace", str(workspace), stdin="9\nALL\nONCE\n"
+    )
     assert result.returncode == 0, result.stderr
     assert "Not an option: 9" in result.stdout
     assert only_job(workspace)["prompts"][0]["response"] == "ALL"
@@ -81,10 +89,13 @@ def test_jobs_show_and_prompts_filter(tmp_path: Path, corpus: Path) -> None:
     assert job_id in listed.stdout and "completed" in listed.stdout
     shown = litgap("jobs", "show", job_id, "--workspace", str(workspace))
     assert "User Decisions" in shown.stdout and "pillar_selection" in shown.stdout
-    filtered = litgap("jobs", "prompts", job_id, "--type", "run_mode", "--workspace", str(workspace))
+    filtered = litgap(
+        "jobs", "prompts", job_id, "--type", "run_mode", "--workspace", str(workspace)
+    )
     assert "run_mode" in filtered.stdout and "pillar_selection" not in filtered.stdout
-    searched = litgap("jobs", "prompts", job_id, "--search", "analysis mode",
-                      "--workspace", str(workspace))
+    searched = litgap(
+        "jobs", "prompts", job_id, "--search", "analysis mode", "--workspace", str(workspace)
+    )
     assert "run_mode" in searched.stdout
 
 
@@ -109,14 +120,22 @@ def test_empty_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_bad_timeout_setting_fails_at_start_naming_the_key(tmp_path: Path, corpus: Path) -> None:
-    result = litgap("run", "--corpus", str(corpus), "--workspace", str(tmp_path / "ws"),
-                    env={"LITGAP_PROMPT_TIMEOUTS": '{"continue": 0}'})
+    result = litgap(
+        "run",
+        "--corpus",
+        str(corpus),
+        "--workspace",
+        str(tmp_path / "ws"),
+        env={"LITGAP_PROMPT_TIMEOUTS": '{"continue": 0}'},
+    )
     assert result.returncode == 2
     assert "prompt_timeouts.continue" in result.stderr
 
 
 def test_users_add_prints_the_token_last(tmp_path: Path) -> None:
-    result = litgap("users", "add", "grace", "--role", "viewer", "--workspace", str(tmp_path / "ws"))
+    result = litgap(
+        "users", "add", "grace", "--role", "viewer", "--workspace", str(tmp_path / "ws")
+    )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
     assert token.startswith("lg_") and len(token) > 30

@@ -46,10 +46,14 @@ def test_killed_server_resumes_a_waiting_job_and_completes_its_history(
         job = http.get(f"/api/jobs/{job_id}").json()
     assert job["status"] == "completed"
     assert [(p["type"], p["applied"]) for p in job["prompts"]] == [
-        ("pillar_selection", "ALL"), ("run_mode", "ONCE")]
+        ("pillar_selection", "ALL"),
+        ("run_mode", "ONCE"),
+    ]
     document = json.loads((server.workspace / "jobs" / job_id / "job_data.json").read_text())
     assert [p["prompt_id"] for p in document["prompts"]] == [
-        first["prompt_id"], second["prompt_id"]]
+        first["prompt_id"],
+        second["prompt_id"],
+    ]
 
 
 def test_prompt_whose_deadline_passed_during_the_outage_times_out_with_its_default(
@@ -59,10 +63,13 @@ def test_prompt_whose_deadline_passed_during_the_outage_times_out_with_its_defau
 
     server.start()
     with server.client() as http, server.events() as ws:
-        job_id = http.post("/api/jobs", json={
-            "sample": True,
-            "config": {"pillar_selections": "ALL", "prompt_timeouts": {"run_mode": 1}},
-        }).json()["job_id"]
+        job_id = http.post(
+            "/api/jobs",
+            json={
+                "sample": True,
+                "config": {"pillar_selections": "ALL", "prompt_timeouts": {"run_mode": 1}},
+            },
+        ).json()["job_id"]
         http.post(f"/api/jobs/{job_id}/start")
         asked = server.next_event(ws, "prompt_request", job_id)
     server.kill()

@@ -22,12 +22,15 @@ def test_two_clients_answering_at_once_one_wins_one_gets_409(api: Api) -> None:
 
         def answer(who: str, value: str) -> None:
             barrier.wait()
-            response = api.post(f"/api/prompts/{ask['prompt_id']}/respond", who=who,
-                                json={"response": value})
+            response = api.post(
+                f"/api/prompts/{ask['prompt_id']}/respond", who=who, json={"response": value}
+            )
             codes.append(response.status_code)
 
-        threads = [threading.Thread(target=answer, args=("operator", "ONCE")),
-                   threading.Thread(target=answer, args=("admin", "ONCE"))]
+        threads = [
+            threading.Thread(target=answer, args=("operator", "ONCE")),
+            threading.Thread(target=answer, args=("admin", "ONCE")),
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -43,7 +46,8 @@ def test_oversize_upload_is_413_and_saves_nothing(tmp_path: Path) -> None:
     tokens = make_users(settings)
     with TestClient(create_app(settings)) as client:
         response = client.post(
-            "/api/jobs", headers={"Authorization": f"Bearer {tokens['operator']}"},
+            "/api/jobs",
+            headers={"Authorization": f"Bearer {tokens['operator']}"},
             files=[("files", ("big.txt", b"x" * 5000, "text/plain"))],
         )
     assert response.status_code == 413
@@ -56,8 +60,10 @@ def test_a_megabyte_note_is_refused_and_nothing_recorded(api: Api) -> None:
     with api.events() as ws:
         api.post(f"/api/jobs/{job_id}/start")
         ask = api.next_prompt(ws, job_id)
-        response = api.post(f"/api/prompts/{ask['prompt_id']}/respond",
-                            json={"response": "ONCE", "note": "n" * 1_000_000})
+        response = api.post(
+            f"/api/prompts/{ask['prompt_id']}/respond",
+            json={"response": "ONCE", "note": "n" * 1_000_000},
+        )
         api.post(f"/api/jobs/{job_id}/cancel")
     assert response.status_code == 422
     assert response.json()["detail"] == "note is 1000000 characters; the limit is 2000"

@@ -18,15 +18,17 @@ PILLARS = PromptSpec(
     options=["ALL", "DEEP", "Pillar 1: Data", "Pillar 2: Models", "NONE"],
     multiple=True,
 )
-MODE = PromptSpec(type="run_mode", message="Select analysis mode", options=["ONCE", "DEEP_LOOP"],
-                  default="ONCE")
+MODE = PromptSpec(
+    type="run_mode", message="Select analysis mode", options=["ONCE", "DEEP_LOOP"], default="ONCE"
+)
 
 
 def test_answer_is_recorded_in_job_data_with_every_field(runtime: Runtime) -> None:
     job_id = new_job(runtime)
     prompt = runtime.broker.open(job_id, 0, PILLARS, 300)
-    runtime.broker.answer(prompt["prompt_id"], "ALL", source=PromptSource.USER,
-                          answered_by="ada", note="all of them")
+    runtime.broker.answer(
+        prompt["prompt_id"], "ALL", source=PromptSource.USER, answered_by="ada", note="all of them"
+    )
     [record] = document(runtime, job_id)["prompts"]
     assert record["prompt_id"] == prompt["prompt_id"]
     assert record["type"] == "pillar_selection"
@@ -45,8 +47,9 @@ def test_answer_is_recorded_in_job_data_with_every_field(runtime: Runtime) -> No
 def test_list_response_stays_a_list(runtime: Runtime) -> None:
     job_id = new_job(runtime)
     prompt = runtime.broker.open(job_id, 0, PILLARS, 300)
-    runtime.broker.answer(prompt["prompt_id"], ["Pillar 2: Models", "Pillar 1: Data"],
-                          source=PromptSource.USER)
+    runtime.broker.answer(
+        prompt["prompt_id"], ["Pillar 2: Models", "Pillar 1: Data"], source=PromptSource.USER
+    )
     [record] = document(runtime, job_id)["prompts"]
     assert record["response"] == ["Pillar 2: Models", "Pillar 1: Data"]
 
@@ -54,10 +57,17 @@ def test_list_response_stays_a_list(runtime: Runtime) -> None:
 def test_several_prompts_keep_order_and_context(runtime: Runtime) -> None:
     job_id = new_job(runtime)
     for seq in range(3):
-        spec = PromptSpec(type="continue", message=f"Iteration {seq + 1} complete",
-                          options=["yes", "no"], default="no",
-                          context={"iteration": seq + 1, "gap_count": 5 - seq,
-                                   "details": [{"sub_requirement": "Sub-1", "delta": 7.5}]})
+        spec = PromptSpec(
+            type="continue",
+            message=f"Iteration {seq + 1} complete",
+            options=["yes", "no"],
+            default="no",
+            context={
+                "iteration": seq + 1,
+                "gap_count": 5 - seq,
+                "details": [{"sub_requirement": "Sub-1", "delta": 7.5}],
+            },
+        )
         prompt = runtime.broker.open(job_id, seq, spec, 60)
         runtime.broker.answer(prompt["prompt_id"], "yes", source=PromptSource.USER)
     records = document(runtime, job_id)["prompts"]
@@ -107,8 +117,9 @@ def test_second_answer_is_a_conflict_and_changes_nothing(runtime: Runtime) -> No
     prompt = runtime.broker.open(job_id, 0, MODE, 120)
     runtime.broker.answer(prompt["prompt_id"], "ONCE", source=PromptSource.USER, answered_by="a")
     with pytest.raises(PromptAlreadyResolved, match="already answered"):
-        runtime.broker.answer(prompt["prompt_id"], "DEEP_LOOP", source=PromptSource.USER,
-                              answered_by="b")
+        runtime.broker.answer(
+            prompt["prompt_id"], "DEEP_LOOP", source=PromptSource.USER, answered_by="b"
+        )
     [record] = document(runtime, job_id)["prompts"]
     assert (record["response"], record["answered_by"]) == ("ONCE", "a")
 

@@ -22,11 +22,17 @@ async def test_fifty_jobs_times_twenty_answers_give_exactly_a_thousand_records(
 
     async def one_job(job_id: str) -> None:
         for seq in range(20):
-            spec = PromptSpec(type="continue", message=f"Step {seq}", options=["yes", "no"],
-                              default="no", context={"iteration": seq})
+            spec = PromptSpec(
+                type="continue",
+                message=f"Step {seq}",
+                options=["yes", "no"],
+                default="no",
+                context={"iteration": seq},
+            )
             prompt = await asyncio.to_thread(runtime.broker.open, job_id, seq, spec, 60)
-            await asyncio.to_thread(runtime.broker.answer, prompt["prompt_id"], "yes",
-                                    source=PromptSource.API)
+            await asyncio.to_thread(
+                runtime.broker.answer, prompt["prompt_id"], "yes", source=PromptSource.API
+            )
 
     await asyncio.gather(*(one_job(j) for j in job_ids))
     runtime.docs.flush()

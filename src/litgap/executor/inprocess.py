@@ -2,23 +2,32 @@
 
 import asyncio
 import contextlib
+import logging
+from typing import Any
 
 from litgap.executor.runner import run_job
 from litgap.runtime import Runtime
 from litgap.store import jobs as job_rows
 
+log = logging.getLogger(__name__)
+
 
 class InProcessExecutor:
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     def submit(self, job_id: str) -> None:
         if job_id in self._tasks and not self._tasks[job_id].done():
             return
         task = asyncio.get_running_loop().create_task(run_job(self._rt, job_id), name=job_id)
         self._tasks[job_id] = task
-        task.add_done_callback(lambda _t, j=job_id: self._tasks.pop(j, None))
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: "asyncio.Task[Any]") -> None:
+        self._tasks.pop(task.get_name(), None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("job %s stopped with an error", task.get_name(), exc_info=task.exception())
 
     def cancel(self, job_id: str) -> bool:
         task = self._tasks.get(job_id)

@@ -35,7 +35,9 @@ class User:
 
     def require_operator(self, action: str) -> None:
         if not self.can_operate:
-            raise PermissionDenied(f"user {self.name!r} is a {self.role}: only operators and admins can {action}")
+            raise PermissionDenied(
+                f"user {self.name!r} is a {self.role}: only operators and admins can {action}"
+            )
 
 
 def hash_token(token: str) -> str:
@@ -83,10 +85,16 @@ def open_session(engine: sa.Engine, user: User) -> tuple[str, str]:
     """Return (session token for the cookie, CSRF token for the page)."""
     session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = utcnow()
-    user_rows.insert_session(engine, {
-        "session_hash": hash_token(session), "user_id": user.user_id, "csrf_token": csrf,
-        "created_at": iso(now), "expires_at": iso(after(now, SESSION_HOURS * 3600)),
-    })
+    user_rows.insert_session(
+        engine,
+        {
+            "session_hash": hash_token(session),
+            "user_id": user.user_id,
+            "csrf_token": csrf,
+            "created_at": iso(now),
+            "expires_at": iso(after(now, SESSION_HOURS * 3600)),
+        },
+    )
     return session, csrf
 
 

@@ -15,21 +15,20 @@ from litgap.executor import Executor
 from litgap.ids import new_job_id, validate_job_id
 from litgap.pipeline import FrameworkError, parse_framework
 from litgap.pipeline.sample import sample_corpus_paths, sample_framework_path
-from litgap.responses import as_text, fingerprint
 from litgap.records import NO_HISTORY_MESSAGE, job_public, pending_prompt, prompt_record
+from litgap.responses import as_text, fingerprint
 from litgap.runtime import Runtime
-from litgap.status import JobStatus
-from litgap.store import jobs as job_rows
-from litgap.store import prompts as prompt_rows
 from litgap.services.inputs import (
     Budget,
     InputFile,
     check_corpus_names,
-    file_sha256,
     link_or_copy,
     safe_name,
     save_stream,
 )
+from litgap.status import JobStatus
+from litgap.store import jobs as job_rows
+from litgap.store import prompts as prompt_rows
 
 Row = dict[str, Any]
 
@@ -115,8 +114,13 @@ def _save_inputs(
         if size == 0:
             raise InvalidInput(f"file {item.name[:100]!r} is empty")
         saved.append(
-            {"role": "corpus", "name": item.name, "path": f"corpus/{name}", "sha256": sha,
-             "size": size}
+            {
+                "role": "corpus",
+                "name": item.name,
+                "path": f"corpus/{name}",
+                "sha256": sha,
+                "size": size,
+            }
         )
     if framework is None:
         framework = InputFile("sample_framework.json", open(sample_framework_path(), "rb"))
@@ -125,8 +129,13 @@ def _save_inputs(
         sha, size = save_stream(framework.stream, target, budget)
     _check_framework(target.read_bytes(), framework.name)
     saved.append(
-        {"role": "framework", "name": framework.name, "path": "framework.json", "sha256": sha,
-         "size": size}
+        {
+            "role": "framework",
+            "name": framework.name,
+            "path": "framework.json",
+            "sha256": sha,
+            "size": size,
+        }
     )
     return saved
 
@@ -166,8 +175,11 @@ def start_job(rt: Runtime, executor: Executor, job_id: str) -> Row:
 
 def cancel_job(rt: Runtime, executor: Executor, job_id: str) -> Row:
     row = job_rows.transition(
-        rt.engine, validate_job_id(job_id), JobStatus.CANCELLED,
-        error="cancelled by user", stage="cancelled",
+        rt.engine,
+        validate_job_id(job_id),
+        JobStatus.CANCELLED,
+        error="cancelled by user",
+        stage="cancelled",
     )
     rt.broker.cancel_job(job_id)
     executor.cancel(job_id)
@@ -246,6 +258,7 @@ def list_jobs(rt: Runtime, **filters: Any) -> tuple[list[Row], str | None]:
 
 # -- job folders and the store, brought back into agreement at start ----------------
 
+
 def repair_documents(rt: Runtime) -> list[str]:
     """Rewrite every job_data.json that is missing, unreadable or behind the store
     (a crash between a commit and the document's rewrite, a file truncated by hand)."""
@@ -255,8 +268,11 @@ def repair_documents(rt: Runtime) -> list[str]:
             continue
         try:
             data = json.loads(rt.workspace.document(job_id).read_text(encoding="utf-8"))
-            stale = not isinstance(data, dict) or data.get("updated_at") != updated_at or len(
-                data.get("prompts", [])) != prompt_rows.count_resolved(rt.engine, job_id)
+            stale = (
+                not isinstance(data, dict)
+                or data.get("updated_at") != updated_at
+                or len(data.get("prompts", [])) != prompt_rows.count_resolved(rt.engine, job_id)
+            )
         except (OSError, ValueError):
             stale = True
         if stale:
@@ -264,7 +280,6 @@ def repair_documents(rt: Runtime) -> list[str]:
             rt.docs.mark(job_id)
             repaired.append(job_id)
     return repaired
-
 
 
 def import_job_folders(rt: Runtime) -> list[str]:
@@ -306,8 +321,11 @@ def _import_document(rt: Runtime, job_id: str, folder: Path, data: Row) -> None:
     legacy = "prompts" not in data
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     results = data.get("results") if isinstance(data.get("results"), dict) else None
-    inputs = [i for i in data.get("inputs", []) if isinstance(i, dict)] if isinstance(
-        data.get("inputs"), list) else []
+    inputs = (
+        [i for i in data.get("inputs", []) if isinstance(i, dict)]
+        if isinstance(data.get("inputs"), list)
+        else []
+    )
     row: Row = {
         "job_id": job_id,
         "status": status,
@@ -315,7 +333,8 @@ def _import_document(rt: Runtime, job_id: str, folder: Path, data: Row) -> None:
         "updated_at": _text(data.get("updated_at"), created),
         "started_at": data.get("started_at") if isinstance(data.get("started_at"), str) else None,
         "completed_at": data.get("completed_at")
-        if isinstance(data.get("completed_at"), str) else None,
+        if isinstance(data.get("completed_at"), str)
+        else None,
         "config": config,
         "inputs": inputs,
         "summary": results,
@@ -333,7 +352,8 @@ def _import_document(rt: Runtime, job_id: str, folder: Path, data: Row) -> None:
 
 
 def _import_record(rt: Runtime, job_id: str, index: int, record: Row) -> None:
-    data = record.get("prompt_data") if isinstance(record.get("prompt_data"), dict) else {}
+    raw = record.get("prompt_data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     seq = record.get("seq") if isinstance(record.get("seq"), int) else index
     prompt_rows.insert_prompt(
         rt.engine,
@@ -342,7 +362,8 @@ def _import_record(rt: Runtime, job_id: str, index: int, record: Row) -> None:
             "job_id": job_id,
             "seq": seq,
             "type": str(record.get("type")),
-            "status": record.get("status") or ("timed_out" if record.get("timed_out") else "answered"),
+            "status": record.get("status")
+            or ("timed_out" if record.get("timed_out") else "answered"),
             "prompt_data": data,
             "timeout_seconds": int(record.get("timeout_seconds") or 0),
             "requested_at": str(record.get("requested_at") or record.get("timestamp")),
@@ -356,7 +377,9 @@ def _import_record(rt: Runtime, job_id: str, index: int, record: Row) -> None:
             "response_time_ms": record.get("response_time_ms"),
             "note": record.get("note"),
             "fingerprint": fingerprint(
-                str(record.get("type")), str(data.get("message", "")), list(data.get("options") or [])
+                str(record.get("type")),
+                str(data.get("message", "")),
+                list(data.get("options") or []),
             ),
             "replayed_from": record.get("replayed_from"),
         },

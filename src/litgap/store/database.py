@@ -85,9 +85,11 @@ class GroupCommit:
     def _commit(self, batch: list[tuple[Callable[[sa.Connection], Any], Future[Any]]]) -> None:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
-            with self._lock, self._engine.connect().execution_options(
-                litgap_write=True
-            ) as conn, conn.begin():
+            with (
+                self._lock,
+                self._engine.connect().execution_options(litgap_write=True) as conn,
+                conn.begin(),
+            ):
                 for work, done in batch:
                     savepoint = conn.begin_nested()
                     try:
@@ -131,6 +133,10 @@ def upgrade(engine: sa.Engine) -> None:
     """Bring the schema to the newest migration (idempotent)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Processes of a cluster that start together migrate one at a time; the
+            # lock ends with this transaction.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7441001)"))
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 

@@ -123,8 +123,10 @@ class DocumentWriter:
                 # A gap in seq (a pending prompt between resolved ones): rebuild from scratch.
                 self._cache.pop(job_id, None)
                 rows = prompt_rows.job_prompts(self._engine, job_id)
-                return [_indent(json.dumps(prompt_record(r), indent=2, ensure_ascii=False), 4)
-                        for r in rows]
+                return [
+                    _indent(json.dumps(prompt_record(r), indent=2, ensure_ascii=False), 4)
+                    for r in rows
+                ]
             cached.append(_indent(json.dumps(prompt_record(row), indent=2, ensure_ascii=False), 4))
         return cached
 

@@ -30,7 +30,10 @@ def get_job(engine: sa.Engine, job_id: str) -> Row:
 
 def job_exists(engine: sa.Engine, job_id: str) -> bool:
     with reading(engine) as conn:
-        return conn.execute(sa.select(jobs.c.job_id).where(jobs.c.job_id == job_id)).first() is not None
+        return (
+            conn.execute(sa.select(jobs.c.job_id).where(jobs.c.job_id == job_id)).first()
+            is not None
+        )
 
 
 def set_progress(engine: sa.Engine, job_id: str, progress: float, stage: str) -> None:
@@ -51,9 +54,11 @@ def transition(engine: sa.Engine, job_id: str, target: JobStatus, **fields: Any)
     at = now_iso()
 
     def work(conn: sa.Connection) -> Row:
-        row = conn.execute(
-            sa.select(jobs).where(jobs.c.job_id == job_id).with_for_update()
-        ).mappings().first()
+        row = (
+            conn.execute(sa.select(jobs).where(jobs.c.job_id == job_id).with_for_update())
+            .mappings()
+            .first()
+        )
         if row is None:
             raise UnknownJob(job_id)
         current = JobStatus(row["status"])
@@ -121,7 +126,9 @@ def list_jobs(
             match = match.where(prompts.c.applied_text == response)
         query = query.where(sa.exists(match))
     if q:
-        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         query = query.where(sa.func.lower(jobs.c.search_text).like(pattern, escape="\\"))
     if cursor:
         created_at, job_id = _decode_cursor(cursor)

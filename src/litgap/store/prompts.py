@@ -18,17 +18,21 @@ def insert_prompt(engine: sa.Engine, row: Row) -> None:
 
 def get_prompt(engine: sa.Engine, prompt_id: str) -> Row | None:
     with reading(engine) as conn:
-        found = conn.execute(
-            sa.select(prompts).where(prompts.c.prompt_id == prompt_id)
-        ).mappings().first()
+        found = (
+            conn.execute(sa.select(prompts).where(prompts.c.prompt_id == prompt_id))
+            .mappings()
+            .first()
+        )
     return dict(found) if found else None
 
 
 def prompt_at(engine: sa.Engine, job_id: str, seq: int) -> Row | None:
     with reading(engine) as conn:
-        found = conn.execute(
-            sa.select(prompts).where(prompts.c.job_id == job_id, prompts.c.seq == seq)
-        ).mappings().first()
+        found = (
+            conn.execute(sa.select(prompts).where(prompts.c.job_id == job_id, prompts.c.seq == seq))
+            .mappings()
+            .first()
+        )
     return dict(found) if found else None
 
 
@@ -120,10 +124,13 @@ def job_of(engine: sa.Engine, prompt_id: str) -> str | None:
 
 def count_resolved(engine: sa.Engine, job_id: str) -> int:
     with reading(engine) as conn:
-        return int(conn.execute(
-            sa.select(sa.func.count()).select_from(prompts).where(
-                prompts.c.job_id == job_id, prompts.c.status != PromptStatus.PENDING)
-        ).scalar_one())
+        return int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(prompts)
+                .where(prompts.c.job_id == job_id, prompts.c.status != PromptStatus.PENDING)
+            ).scalar_one()
+        )
 
 
 def latest_applied(

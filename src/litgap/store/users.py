@@ -12,12 +12,18 @@ Row = dict[str, Any]
 
 def insert_user(engine: sa.Engine, name: str, role: str, token_hash: str, at: str) -> None:
     with writing(engine) as conn:
-        conn.execute(users.insert().values(name=name, role=role, token_hash=token_hash, created_at=at))
+        conn.execute(
+            users.insert().values(name=name, role=role, token_hash=token_hash, created_at=at)
+        )
 
 
 def user_by_token(engine: sa.Engine, token_hash: str) -> Row | None:
     with reading(engine) as conn:
-        found = conn.execute(sa.select(users).where(users.c.token_hash == token_hash)).mappings().first()
+        found = (
+            conn.execute(sa.select(users).where(users.c.token_hash == token_hash))
+            .mappings()
+            .first()
+        )
     return dict(found) if found else None
 
 
@@ -39,11 +45,15 @@ def insert_session(engine: sa.Engine, row: Row) -> None:
 
 def session_user(engine: sa.Engine, session_hash: str, now: str) -> tuple[Row, str] | None:
     with reading(engine) as conn:
-        found = conn.execute(
-            sa.select(users, sessions.c.csrf_token)
-            .join(sessions, sessions.c.user_id == users.c.user_id)
-            .where(sessions.c.session_hash == session_hash, sessions.c.expires_at > now)
-        ).mappings().first()
+        found = (
+            conn.execute(
+                sa.select(users, sessions.c.csrf_token)
+                .join(sessions, sessions.c.user_id == users.c.user_id)
+                .where(sessions.c.session_hash == session_hash, sessions.c.expires_at > now)
+            )
+            .mappings()
+            .first()
+        )
     if found is None:
         return None
     row = dict(found)

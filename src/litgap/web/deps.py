@@ -20,11 +20,11 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    return request.app.state.runtime
 
 
 def get_executor(request: Request) -> Executor:
-    return request.app.state.executor  # type: ignore[no-any-return]
+    return request.app.state.executor
 
 
 def _bearer(authorization: str | None) -> str | None:

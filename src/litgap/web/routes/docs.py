@@ -15,7 +15,7 @@ ASSETS = "/docs-assets"
 
 @router.get("/openapi.json")
 async def openapi(request: Request, user: CurrentUser) -> dict[str, Any]:
-    return request.app.openapi()  # type: ignore[no-any-return]
+    return request.app.openapi()
 
 
 @router.get("/docs")

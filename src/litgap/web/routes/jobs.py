@@ -85,12 +85,16 @@ async def create_job(request: Request, rt: RuntimeDep, user: OperatorUser) -> Jo
             return JobCreated(job_id=row["job_id"], status=row["status"])
         uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         pillars = form.get("pillars")
-        files = [InputFile(f.filename or "upload", f.file) for f in uploads]  # type: ignore[arg-type]
+        files = [InputFile(f.filename or "upload", f.file) for f in uploads]
         framework = None
         if isinstance(pillars, UploadFile) and pillars.filename:
-            framework = InputFile(pillars.filename, pillars.file)  # type: ignore[arg-type]
+            framework = InputFile(pillars.filename, pillars.file)
         row = await asyncio.to_thread(
-            job_service.create_job, rt, files=files, framework=framework, config=config,
+            job_service.create_job,
+            rt,
+            files=files,
+            framework=framework,
+            config=config,
             created_by=user.name,
         )
     return JobCreated(job_id=row["job_id"], status=row["status"])
@@ -129,8 +133,13 @@ async def list_jobs(
 ) -> JobList:
     """Jobs, newest first; `prompt_type` + `response` find jobs by their decisions."""
     rows, next_cursor = job_service.list_jobs(
-        rt, limit=limit, cursor=cursor, status=status.value if status else None,
-        prompt_type=prompt_type, response=response, q=q,
+        rt,
+        limit=limit,
+        cursor=cursor,
+        status=status.value if status else None,
+        prompt_type=prompt_type,
+        response=response,
+        q=q,
     )
     return JobList(jobs=rows, next_cursor=next_cursor)
 
@@ -164,7 +173,11 @@ async def result_file(job_id: str, name: str, rt: RuntimeDep, user: CurrentUser)
     return FileResponse(
         path,
         filename=name,
-        content_disposition_type="inline" if inline and not name.endswith(".html") else "attachment",
-        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
-                 "X-Content-Type-Options": "nosniff"},
+        content_disposition_type="inline"
+        if inline and not name.endswith(".html")
+        else "attachment",
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+        },
     )

@@ -20,8 +20,12 @@ async def login(rt: RuntimeDep, token: Annotated[str, Form(max_length=200)]) -> 
     session, _csrf = open_session(rt.engine, user)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, session, httponly=True, samesite="strict",
-        secure=rt.settings.secure_cookies, max_age=12 * 3600,
+        SESSION_COOKIE,
+        session,
+        httponly=True,
+        samesite="strict",
+        secure=rt.settings.secure_cookies,
+        max_age=12 * 3600,
     )
     return response
 
@@ -39,5 +43,9 @@ async def logout(request: Request, rt: RuntimeDep, user: CurrentUser) -> Redirec
 @router.get("/api/me", tags=["session"])
 async def me(request: Request, user: CurrentUser) -> dict[str, Any]:
     """Who is signed in, and the CSRF token the page sends with changes."""
-    return {"name": user.name, "role": user.role, "can_operate": user.can_operate,
-            "csrf_token": getattr(request.state, "csrf", None)}
+    return {
+        "name": user.name,
+        "role": user.role,
+        "can_operate": user.can_operate,
+        "csrf_token": getattr(request.state, "csrf", None),
+    }
