@@ -83,7 +83,13 @@ class JobContext:
         if row is None:
             recorded, drift = self._replay_answer(spec)
             row = await asyncio.to_thread(
-                broker.open, self.job_id, seq, spec, self.timeout_for(spec.type), drift=drift
+                broker.open,
+                self.job_id,
+                seq,
+                spec,
+                self.timeout_for(spec.type),
+                drift=drift,
+                announce=recorded is None,
             )
             if recorded is not None:
                 note = "what-if override of the original answer" if recorded.overridden else None
@@ -119,7 +125,7 @@ class JobContext:
                     f"drift: {spec.type} #{occurrence} differs from the original "
                     f"({answer.prompt_id}): message or options changed"
                 )
-        return None, f"drift: {spec.type} #{occurrence} was not asked in the original job"
+        return None, f"drift: {spec.type} #{occurrence} has no recorded answer in the original job"
 
     def _applied(self, row: Row) -> Any:
         if row["status"] == PromptStatus.CANCELLED:

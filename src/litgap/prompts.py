@@ -69,8 +69,10 @@ class PromptBroker:
         timeout_seconds: int,
         *,
         drift: str | None = None,
+        announce: bool = True,
     ) -> Row:
-        """Store a pending prompt with its deadline, then announce it."""
+        """Store a pending prompt with its deadline, then announce it (unless the caller
+        answers it at once, as a replay does)."""
         requested = utcnow()
         row: Row = {
             "prompt_id": new_prompt_id(),
@@ -86,7 +88,8 @@ class PromptBroker:
             "drift": drift,
         }
         rows.insert_prompt(self._engine, row)
-        self._events.publish("prompt_request", pending_prompt(row))
+        if announce:
+            self._events.publish("prompt_request", pending_prompt(row))
         return row
 
     # -- resolving ------------------------------------------------------------
