@@ -50,7 +50,8 @@ async def serve(workspace: Path, port: int) -> None:
                 default="no",
                 context={"iteration": seq},
             )
-            row = rt.broker.open(job_id, seq, spec, 300)
+            # As JobContext.ask does: the durable insert runs off the event loop.
+            row = await asyncio.to_thread(rt.broker.open, job_id, seq, spec, 300)
             await rt.broker.wait(row["prompt_id"])
 
     job_ids = [new_job(rt) for _ in range(JOBS)]

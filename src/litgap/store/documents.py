@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,30 @@ def _indent(text: str, spaces: int) -> str:
     return "\n".join(pad + line for line in text.splitlines())
 
 
-def render_document(header: dict[str, Any], fragments: Iterable[str]) -> bytes:
-    head = json.dumps(header, indent=2, ensure_ascii=False)
-    body = ",\n".join(fragments)
-    prompts = '  "prompts": [\n' + body + "\n  ]" if body else '  "prompts": []'
-    return (head[:-2] + ",\n" + prompts + "\n}\n").encode()
+def _fragment(row: dict[str, Any]) -> bytes:
+    return _indent(json.dumps(prompt_record(row), indent=2, ensure_ascii=False), 4).encode()
+
+
+@dataclass
+class _History:
+    """A job's serialised prompt records, grown by appending: a rewrite copies bytes
+    instead of serialising the whole history again."""
+
+    count: int = 0
+    body: bytearray = field(default_factory=bytearray)
+
+    def append(self, fragment: bytes) -> None:
+        if self.count:
+            self.body += b",\n"
+        self.body += fragment
+        self.count += 1
+
+
+def render_document(header: dict[str, Any], history: _History) -> bytes:
+    head = json.dumps(header, indent=2, ensure_ascii=False).encode()
+    if not history.count:
+        return head[:-2] + b',\n  "prompts": []\n}\n'
+    return b"".join((head[:-2], b',\n  "prompts": [\n', history.body, b"\n  ]\n}\n"))
 
 
 class DocumentWriter:
@@ -60,7 +79,7 @@ class DocumentWriter:
         self._requested = 0
         self._done = 0
         self._errors: dict[str, DocumentWriteError] = {}
-        self._cache: dict[str, list[str]] = {}
+        self._cache: dict[str, _History] = {}
         self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="job-documents", daemon=True)
         self._thread.start()
@@ -116,18 +135,17 @@ class DocumentWriter:
                 self._done = max(self._done, covered)
                 self._cond.notify_all()
 
-    def _fragments(self, job_id: str) -> list[str]:
-        cached = self._cache.setdefault(job_id, [])
-        for row in prompt_rows.job_prompts(self._engine, job_id, after_seq=len(cached) - 1):
-            if row["seq"] != len(cached):
-                # A gap in seq (a pending prompt between resolved ones): rebuild from scratch.
+    def _history(self, job_id: str) -> _History:
+        cached = self._cache.setdefault(job_id, _History())
+        for row in prompt_rows.job_prompts(self._engine, job_id, after_seq=cached.count - 1):
+            if row["seq"] != cached.count:
+                # Records out of step with seq (imported history): render them all afresh.
+                fresh = _History()
+                for each in prompt_rows.job_prompts(self._engine, job_id):
+                    fresh.append(_fragment(each))
                 self._cache.pop(job_id, None)
-                rows = prompt_rows.job_prompts(self._engine, job_id)
-                return [
-                    _indent(json.dumps(prompt_record(r), indent=2, ensure_ascii=False), 4)
-                    for r in rows
-                ]
-            cached.append(_indent(json.dumps(prompt_record(row), indent=2, ensure_ascii=False), 4))
+                return fresh
+            cached.append(_fragment(row))
         return cached
 
     def _write(self, job_id: str) -> None:
@@ -140,7 +158,7 @@ class DocumentWriter:
                 row = job_rows.get_job(self._engine, job_id)
                 if row["legacy"]:
                     return  # a legacy document is the original record: never rewritten
-                data = render_document(job_header(row), self._fragments(job_id))
+                data = render_document(job_header(row), self._history(job_id))
                 write_atomic(path, data, durable=self._durable)
         except OSError as err:
             error = DocumentWriteError(path, err.strerror or str(err))
