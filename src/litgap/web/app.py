@@ -52,8 +52,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.close()
 
     app = FastAPI(
-        title="litgap", version=__version__, lifespan=lifespan,
-        docs_url=None, redoc_url=None, openapi_url=None,
+        title="litgap",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     errors.install(app)
 
@@ -67,8 +71,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         return response
 
-    for router in (jobs.router, prompts.router, audit.router, session.router, ws.router,
-                   docs.router, pages.router):
+    for router in (
+        jobs.router,
+        prompts.router,
+        audit.router,
+        session.router,
+        ws.router,
+        docs.router,
+        pages.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(docs.ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
