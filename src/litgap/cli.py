@@ -348,5 +348,5 @@ def main() -> None:  # pragma: no cover - entry point
 
 
 # Commands defined in their own modules register themselves on the apps above.
-import litgap.cli_audit  # noqa: E402, F401
+import litgap.cli_audit  # noqa: E402
 import litgap.cli_cluster  # noqa: E402, F401
