@@ -103,7 +103,8 @@ class JobContext:
                 )
                 row = broker.get(row["prompt_id"])
         if row["status"] == PromptStatus.PENDING and self.suspend:
-            row = broker.expire(row["prompt_id"]) or row
+            # Re-read: another process may have answered it since it was loaded.
+            row = broker.expire(row["prompt_id"]) or broker.get(row["prompt_id"])
             if row["status"] == PromptStatus.PENDING:
                 self._set_status(JobStatus.WAITING_INPUT, f"waiting for {spec.type}")
                 raise Suspended(row)

@@ -263,6 +263,7 @@ def repair_documents(rt: Runtime) -> list[str]:
     """Rewrite every job_data.json that is missing, unreadable or behind the store
     (a crash between a commit and the document's rewrite, a file truncated by hand)."""
     repaired = []
+    counts = prompt_rows.resolved_counts(rt.engine)
     for job_id, updated_at, legacy in job_rows.document_states(rt.engine):
         if legacy:
             continue
@@ -271,7 +272,7 @@ def repair_documents(rt: Runtime) -> list[str]:
             stale = (
                 not isinstance(data, dict)
                 or data.get("updated_at") != updated_at
-                or len(data.get("prompts", [])) != prompt_rows.count_resolved(rt.engine, job_id)
+                or len(data.get("prompts", [])) != counts.get(job_id, 0)
             )
         except (OSError, ValueError):
             stale = True

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from litgap.atomic import write_atomic
 from litgap.exceptions import DocumentWriteError
 from litgap.records import job_header, prompt_record
+from litgap.status import JobStatus
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
 from litgap.workspace import Workspace
@@ -160,6 +161,9 @@ class DocumentWriter:
                     return  # a legacy document is the original record: never rewritten
                 data = render_document(job_header(row), self._history(job_id))
                 write_atomic(path, data, durable=self._durable)
+                if JobStatus(row["status"]).is_terminal:
+                    # An ended job's history no longer grows: keep no copy of it.
+                    self._cache.pop(job_id, None)
         except OSError as err:
             error = DocumentWriteError(path, err.strerror or str(err))
             with self._cond:

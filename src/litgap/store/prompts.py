@@ -153,3 +153,14 @@ def latest_applied(
         for job_id, kind, applied in rows:
             found.setdefault(job_id, {})[kind] = applied
         return found
+
+
+def resolved_counts(engine: sa.Engine) -> dict[str, int]:
+    """Resolved prompts per job, for every job that has any (one grouped query)."""
+    with reading(engine) as conn:
+        rows = conn.execute(
+            sa.select(prompts.c.job_id, sa.func.count())
+            .where(prompts.c.status != PromptStatus.PENDING)
+            .group_by(prompts.c.job_id)
+        )
+        return {job_id: int(count) for job_id, count in rows}
