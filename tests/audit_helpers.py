@@ -1,13 +1,12 @@
 """Builders for the audit tests: sample jobs run for real, their prompts answered from
 a script, and prompt rows written straight to the store with chosen times."""
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
 from litgap.clock import iso, parse_iso
-from litgap.config import JobConfig, StoredConfig
-from litgap.executor.inprocess import InProcessExecutor
+from litgap.config import JobConfig
+from litgap.executor.inprocess import run_watching
 from litgap.responses import PromptSpec, as_text, fingerprint
 from litgap.runtime import Runtime
 from litgap.services import jobs as job_service
@@ -20,49 +19,23 @@ Row = dict[str, Any]
 
 async def run_job(rt: Runtime, job_id: str, script: dict[str, list[Any]] | None = None) -> Row:
     """Start `job_id` and answer each prompt it asks with the next scripted answer for
-    its type (prompts answered by a replay are left alone). Returns the final job."""
+    its type (prompts a replay answers are never asked). Returns the final job."""
     script = {k: list(v) for k, v in (script or {}).items()}
-    config = StoredConfig.model_validate(job_rows.get_job(rt.engine, job_id)["config"])
-    plan = bool(config.replay_answers)
-    executor = InProcessExecutor(rt)
-    async with rt.events.subscribe() as queue:
-        job_service.start_job(rt, executor, job_id)
-        runner = asyncio.ensure_future(executor.wait(job_id))
-        try:
-            await _answer_until_done(rt, job_id, queue, runner, script, plan)
-        finally:
-            executor.cancel(job_id)  # a failed test must not leave the job waiting
-            await runner
-    rt.docs.flush()
-    return job_service.get_job(rt, job_id)
 
-
-async def _answer_until_done(
-    rt: Runtime,
-    job_id: str,
-    queue: "asyncio.Queue[dict[str, Any]]",
-    runner: "asyncio.Future[None]",
-    script: dict[str, list[Any]],
-    plan: bool,
-) -> None:
-    while not runner.done():
-        getter = asyncio.ensure_future(queue.get())
-        done, _ = await asyncio.wait({runner, getter}, return_when=asyncio.FIRST_COMPLETED)
-        if getter not in done:
-            getter.cancel()
-            break
-        event = getter.result()
+    async def answer(event: dict[str, Any]) -> None:
         data = event["data"]
-        if event["type"] != "prompt_request" or data["job_id"] != job_id:
-            continue
-        if plan and not data.get("drift"):
-            continue  # the replay plan answers it (announced before it is answered)
+        if event["type"] != "prompt_request":
+            return
         answers = script.get(data["type"])
         if not answers:
             raise AssertionError(f"no scripted answer for {data['type']}: {data}")
         rt.broker.answer(
             data["prompt_id"], answers.pop(0), source=PromptSource.USER, answered_by="ada"
         )
+
+    await run_watching(rt, job_id, answer)
+    rt.docs.flush()
+    return job_service.get_job(rt, job_id)
 
 
 async def sample_job(rt: Runtime, script: dict[str, list[Any]], **config: Any) -> Row:

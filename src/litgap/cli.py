@@ -12,8 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from litgap import terminal
+from litgap.events import Event
 from litgap.exceptions import LitgapError, PromptAlreadyResolved
-from litgap.executor.inprocess import InProcessExecutor
+from litgap.executor.inprocess import run_watching
 from litgap.records import NO_HISTORY_MESSAGE, decision_label, shown_value
 from litgap.runtime import Runtime, open_runtime
 from litgap.services import jobs as job_service
@@ -123,27 +124,24 @@ def run(
 
 
 async def _run_here(rt: Runtime, job_id: str) -> None:
-    executor = InProcessExecutor(rt)
-    async with rt.events.subscribe() as queue:
-        job_service.start_job(rt, executor, job_id)
-        runner = asyncio.ensure_future(executor.wait(job_id))
-        last_stage = ""
-        while not runner.done():
-            getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({runner, getter}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                break
-            event = getter.result()
-            data = event["data"]
-            if data.get("job_id") != job_id:
-                continue
-            if event["type"] == "job_update" and data.get("stage") and data["stage"] != last_stage:
-                last_stage = data["stage"]
-                console.print(f"[dim][{data.get('progress', 0):5.1f}%] {escape(last_stage)}[/dim]")
-            elif event["type"] == "prompt_request":
-                await _answer_here(rt, data)
-        await runner
+    """Run a job in this process: progress, replayed decisions and questions here."""
+    last_stage = ""
+
+    async def handle(event: Event) -> None:
+        nonlocal last_stage
+        data = event["data"]
+        if event["type"] == "job_update" and data.get("stage") and data["stage"] != last_stage:
+            last_stage = data["stage"]
+            console.print(f"[dim][{data.get('progress', 0):5.1f}%] {escape(last_stage)}[/dim]")
+        elif event["type"] == "prompt_resolved" and data.get("source") == "replay":
+            value = escape(shown_value(data.get("applied")))
+            console.print(f"[dim]replayed {data['type']}: {value}[/dim]")
+        elif event["type"] == "prompt_request":
+            if data.get("drift"):
+                console.print(f"[yellow]{escape(data['drift'])}[/yellow]")
+            await _answer_here(rt, data)
+
+    await run_watching(rt, job_id, handle)
 
 
 async def _answer_here(rt: Runtime, pending: dict[str, Any]) -> None:

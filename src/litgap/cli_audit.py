@@ -16,19 +16,15 @@ from rich.markup import escape
 from litgap import terminal
 from litgap.cli import (
     WorkspaceOpt,
-    _answer_here,
     _fail,
     _open,
     _print_job,
+    _run_here,
     app,
     console,
     jobs_app,
 )
-from litgap.config import StoredConfig
 from litgap.exceptions import LitgapError
-from litgap.executor.inprocess import InProcessExecutor
-from litgap.records import shown_value
-from litgap.runtime import Runtime
 from litgap.services import diff, export, replay
 from litgap.services import jobs as job_service
 from litgap.services.manifest import verify_archive
@@ -100,44 +96,6 @@ def _parse_overrides(items: list[str], records: list[dict[str, Any]]) -> dict[st
     return overrides
 
 
-def answered_by_plan(plan: bool, pending: dict[str, Any]) -> bool:
-    """Whether the replay plan answers this prompt. It is announced as a prompt_request
-    before the plan's answer is recorded; JobContext asks live only a prompt the plan
-    does not cover, and flags every such prompt of a job that has a plan as drift."""
-    return plan and not pending.get("drift")
-
-
-async def _run_replay_here(rt: Runtime, job_id: str) -> None:
-    """cli._run_here for a replay: only the prompts that drifted are asked here."""
-    config = StoredConfig.model_validate(job_service.get_job(rt, job_id)["config"])
-    plan = bool(config.replay_answers)
-    executor = InProcessExecutor(rt)
-    async with rt.events.subscribe() as queue:
-        job_service.start_job(rt, executor, job_id)
-        runner = asyncio.ensure_future(executor.wait(job_id))
-        while not runner.done():
-            getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({runner, getter}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                break
-            event = getter.result()
-            data = event["data"]
-            if data.get("job_id") != job_id:
-                continue
-            if event["type"] == "prompt_resolved" and data.get("source") == "replay":
-                value = shown_value(data.get("applied"))
-                console.print(f"[dim]replayed {data['type']}: {escape(value)}[/dim]")
-            if event["type"] != "prompt_request":
-                continue
-            if answered_by_plan(plan, data):
-                continue
-            if data.get("drift"):
-                console.print(f"[yellow]{escape(data['drift'])}[/yellow]")
-            await _answer_here(rt, data)
-        await runner
-
-
 @jobs_app.command("replay")
 def jobs_replay(
     job_id: str,
@@ -161,7 +119,7 @@ def jobs_replay(
             raise _fail(err.detail) from err
         new_id = row["job_id"]
         console.print(f"Replay [bold]{new_id}[/bold] of {job_id}")
-        asyncio.run(_run_replay_here(rt, new_id))
+        asyncio.run(_run_here(rt, new_id))
         rt.docs.flush()
         _print_job(rt, new_id)
         compared = diff.diff_jobs(rt, job_id, new_id)

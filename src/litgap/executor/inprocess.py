@@ -3,10 +3,13 @@
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from litgap.events import Event
 from litgap.executor.runner import run_job
 from litgap.runtime import Runtime
+from litgap.services.jobs import start_job
 from litgap.store import jobs as job_rows
 
 log = logging.getLogger(__name__)
@@ -59,3 +62,29 @@ class InProcessExecutor:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def run_watching(
+    rt: Runtime, job_id: str, handle: Callable[[Event], Awaitable[None]]
+) -> None:
+    """Start a job in this process and hand each of its events to `handle` until the
+    job's run ends (the terminal's `litgap run`, `jobs replay`, and tests)."""
+    executor = InProcessExecutor(rt)
+    async with rt.events.subscribe() as queue:
+        start_job(rt, executor, job_id)
+        runner = asyncio.ensure_future(executor.wait(job_id))
+        try:
+            while not runner.done():
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({runner, getter}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                event = getter.result()
+                if event["data"].get("job_id") == job_id:
+                    await handle(event)
+        except BaseException:
+            executor.cancel(job_id)  # leave nothing running behind a failure
+            raise
+        finally:
+            await runner

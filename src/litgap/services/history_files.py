@@ -12,9 +12,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from litgap.records import decision_label, prompt_record, shown_value
-from litgap.status import PromptStatus
-from litgap.store.database import reading
-from litgap.store.schema import prompts
+from litgap.store import prompts as prompt_rows
 
 Row = dict[str, Any]
 HISTORY_BATCH = 500
@@ -63,28 +61,12 @@ def history(engine: sa.Engine, job_id: str) -> Iterator[dict[str, Any]]:
     held whole in memory (10,000 records with their context are ~60 MB as objects)."""
     after = -1
     while True:
-        rows = history_batch(engine, job_id, after, HISTORY_BATCH)
+        rows = prompt_rows.job_prompts(engine, job_id, after_seq=after, limit=HISTORY_BATCH)
         for row in rows:
             yield prompt_record(row)
         if len(rows) < HISTORY_BATCH:
             return
         after = rows[-1]["seq"]
-
-
-def history_batch(engine: sa.Engine, job_id: str, after_seq: int, limit: int) -> list[Row]:
-    # store.prompts.job_prompts without a limit: belongs in the store (reported to lead).
-    with reading(engine) as conn:
-        rows = conn.execute(
-            sa.select(prompts)
-            .where(
-                prompts.c.job_id == job_id,
-                prompts.c.status != PromptStatus.PENDING,
-                prompts.c.seq > after_seq,
-            )
-            .order_by(prompts.c.seq)
-            .limit(limit)
-        ).mappings()
-        return [dict(r) for r in rows]
 
 
 def write_json(out: Sink, records: Iterable[dict[str, Any]]) -> None:

@@ -46,19 +46,23 @@ def resolve(engine: sa.Engine, prompt_id: str, values: Row) -> bool:
     return run_write(engine, lambda conn: conn.execute(statement).rowcount == 1)
 
 
-def job_prompts(engine: sa.Engine, job_id: str, *, after_seq: int = -1) -> list[Row]:
-    """Resolved prompt records of a job, in order (pending ones are not history yet)."""
+def job_prompts(
+    engine: sa.Engine, job_id: str, *, after_seq: int = -1, limit: int | None = None
+) -> list[Row]:
+    """Resolved prompt records of a job, in order (pending ones are not history yet);
+    `after_seq` and `limit` read a long history in batches."""
+    query = (
+        sa.select(prompts)
+        .where(
+            prompts.c.job_id == job_id,
+            prompts.c.status != PromptStatus.PENDING,
+            prompts.c.seq > after_seq,
+        )
+        .order_by(prompts.c.seq)
+        .limit(limit)
+    )
     with reading(engine) as conn:
-        rows = conn.execute(
-            sa.select(prompts)
-            .where(
-                prompts.c.job_id == job_id,
-                prompts.c.status != PromptStatus.PENDING,
-                prompts.c.seq > after_seq,
-            )
-            .order_by(prompts.c.seq)
-        ).mappings()
-        return [dict(r) for r in rows]
+        return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def pending(engine: sa.Engine, job_id: str | None = None) -> list[Row]:
