@@ -83,7 +83,7 @@ def _wait_until_serving(server: Server, log: Path) -> None:
     raise TimeoutError(f"litgap serve did not start in 60 s:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("browser")
     workspace = root / "workspace"
@@ -128,20 +128,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(server: Server) -> Iterator[httpx.Client]:
     """The operator's API client, for arranging what a test needs."""
     with server.client("alice") as client:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as instance:
         yield instance
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     chromium = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium
@@ -207,7 +207,7 @@ def _no_job_left_running(api: httpx.Client) -> Iterator[None]:
             api.post(f"/api/jobs/{job['job_id']}/cancel")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def run_job(server: Server) -> Callable[..., dict[str, Any]]:
     def run(answers: list[Answer], config: dict[str, Any] | None = None) -> dict[str, Any]:
         with server.client() as client:
@@ -218,7 +218,7 @@ def run_job(server: Server) -> Callable[..., dict[str, Any]]:
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def answered_job(run_job: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """A finished sample job with every kind of record: answered with a note, answered,
     and a continue that timed out so its default was applied."""
