@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,49 +61,80 @@ async def serve(workspace: Path, port: int) -> None:
     await task
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection speaking just enough HTTP to POST an answer.
+    A general client (httpx) costs more CPU per request than the server does, and on
+    two cores the load generator would measure itself."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        # The job may ask again before this answer's response is read: one at a time.
+        self.lock = asyncio.Lock()
+
+    async def post(self, path: str, body: bytes) -> int:
+        async with self.lock:
+            return await self._post(path, body)
+
+    async def _post(self, path: str, body: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return int(status_line.split()[1])
+
+
 async def drive(port: int, token: str, job_ids: list[str]) -> dict[str, list[float]]:
     headers = {"Authorization": f"Bearer {token}"}
     posts: list[float] = []
     trips: list[float] = []
     answered_at: dict[str, float] = {}
-    limits = httpx.Limits(max_connections=JOBS)
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits, timeout=60
-    ) as http:
+    connections = {job_id: Connection(port, token) for job_id in job_ids}
+    body = json.dumps({"response": "yes"}).encode()
 
-        async def answer(prompt_id: str, job_id: str) -> None:
-            started = time.perf_counter()
-            response = await http.post(
-                f"/api/prompts/{prompt_id}/respond", json={"response": "yes"}
-            )
-            assert response.status_code == 200, response.text
-            posts.append(time.perf_counter() - started)
-            answered_at[job_id] = started
+    async def answer(prompt_id: str, job_id: str) -> None:
+        started = time.perf_counter()
+        status = await connections[job_id].post(f"/api/prompts/{prompt_id}/respond", body)
+        assert status == 200, status
+        posts.append(time.perf_counter() - started)
+        answered_at[job_id] = started
 
-        remaining = JOBS * ANSWERS
-        pending: set[asyncio.Task[None]] = set()
-        async with connect(
-            f"ws://127.0.0.1:{port}/ws", additional_headers=headers, max_size=None
-        ) as ws:
-            snapshot = json.loads(await ws.recv())
-            queue = [(p["prompt_id"], p["job_id"]) for p in snapshot["data"]["pending_prompts"]]
-            for prompt_id, job_id in queue:
-                pending.add(asyncio.create_task(answer(prompt_id, job_id)))
-                remaining -= 1
-            seen = {p for p, _ in queue}
-            while remaining:
-                event = json.loads(await ws.recv())
-                if event["type"] != "prompt_request":
-                    continue
-                data = event["data"]
-                if data["prompt_id"] in seen:
-                    continue
-                seen.add(data["prompt_id"])
-                if data["job_id"] in answered_at:
-                    trips.append(time.perf_counter() - answered_at[data["job_id"]])
-                pending.add(asyncio.create_task(answer(data["prompt_id"], data["job_id"])))
-                remaining -= 1
-            await asyncio.gather(*pending)
+    remaining = JOBS * ANSWERS
+    pending: set[asyncio.Task[None]] = set()
+    async with connect(
+        f"ws://127.0.0.1:{port}/ws", additional_headers=headers, max_size=None
+    ) as ws:
+        snapshot = json.loads(await ws.recv())
+        queue = [(p["prompt_id"], p["job_id"]) for p in snapshot["data"]["pending_prompts"]]
+        for prompt_id, job_id in queue:
+            pending.add(asyncio.create_task(answer(prompt_id, job_id)))
+            remaining -= 1
+        seen = {p for p, _ in queue}
+        while remaining:
+            event = json.loads(await ws.recv())
+            if event["type"] != "prompt_request":
+                continue
+            data = event["data"]
+            if data["prompt_id"] in seen:
+                continue
+            seen.add(data["prompt_id"])
+            if data["job_id"] in answered_at:
+                trips.append(time.perf_counter() - answered_at[data["job_id"]])
+            pending.add(asyncio.create_task(answer(data["prompt_id"], data["job_id"])))
+            remaining -= 1
+        await asyncio.gather(*pending)
     return {"posts": posts, "trips": trips}
 
 
@@ -137,11 +167,13 @@ def main() -> None:
         assert child.stdout is not None
         job_ids = json.loads(child.stdout.readline())
         started = time.perf_counter()
-        figures = asyncio.run(drive(port, token, job_ids))
-        elapsed = time.perf_counter() - started
-        assert child.stdout.readline().strip() == "done"
-        child.terminate()
-        child.wait()
+        try:
+            figures = asyncio.run(drive(port, token, job_ids))
+            elapsed = time.perf_counter() - started
+            assert child.stdout.readline().strip() == "done"
+        finally:
+            child.terminate()
+            child.wait()
         total = 0
         for job_id in job_ids:
             records = json.loads((workspace / "jobs" / job_id / "job_data.json").read_text())[

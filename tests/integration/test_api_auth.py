@@ -103,3 +103,11 @@ def test_openapi_is_served_to_signed_in_users(api: Api) -> None:
     assert "/api/prompts/{prompt_id}/respond" in schema["paths"]
     docs = api.get("/docs")
     assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
+
+
+def test_responses_carry_security_headers_and_pages_a_strict_policy(api: Api) -> None:
+    listed = api.get("/api/jobs")
+    assert listed.headers["x-content-type-options"] == "nosniff"
+    assert listed.headers["x-frame-options"] == "DENY"
+    page = api.client.get("/login")
+    assert "script-src 'self';" in page.headers["content-security-policy"]
