@@ -47,7 +47,7 @@ async def main() -> None:
         for i in range(N):
             started = time.perf_counter()
             prompt = rt.broker.open(job_id, i, spec(i), 60)
-            waiter = asyncio.ensure_future(rt.broker.wait(prompt["prompt_id"]))
+            waiter = asyncio.ensure_future(rt.broker.wait(prompt["prompt_id"], prompt))
             await asyncio.sleep(0)  # the flow is now waiting
             answered = time.perf_counter()
             rt.broker.answer(prompt["prompt_id"], "yes", source=PromptSource.API)

@@ -110,7 +110,7 @@ class JobContext:
                 raise Suspended(row)
         if row["status"] == PromptStatus.PENDING:
             self._set_status(JobStatus.WAITING_INPUT, f"waiting for {spec.type}")
-            row = await broker.wait(row["prompt_id"])
+            row = await broker.wait(row["prompt_id"], row)
             self._set_status(JobStatus.RUNNING, f"{spec.type} decided")
         return self._applied(row)
 

@@ -56,6 +56,9 @@ class PromptBroker:
         self._settings = settings
         self._lock = threading.Lock()
         self._signals: dict[str, list[_Waiter]] = {}
+        # Prompts opened here and not yet resolved: what an answer is validated against
+        # needs no read of the store (prompt_data never changes; the CAS still decides).
+        self._open: dict[str, Row] = {}
         # Called with each resolved row; a queue executor continues suspended jobs here.
         self.on_resolved: list[Callable[[Row], None]] = []
 
@@ -88,6 +91,8 @@ class PromptBroker:
             "drift": drift,
         }
         rows.insert_prompt(self._engine, row)
+        with self._lock:
+            self._open[row["prompt_id"]] = row
         if announce:
             self._events.publish("prompt_request", pending_prompt(row))
         return row
@@ -112,7 +117,9 @@ class PromptBroker:
     ) -> dict[str, Any]:
         """Record an answer. Raises UnknownPrompt, InvalidResponse (nothing written) or
         PromptAlreadyResolved (a second answer; nothing changes)."""
-        row = self.get(prompt_id)
+        with self._lock:
+            row = self._open.get(prompt_id)
+        row = row or self.get(prompt_id)
         if row["status"] != PromptStatus.PENDING:
             raise PromptAlreadyResolved(prompt_id, row["status"])
         if note is not None and len(note) > self._settings.max_note_chars:
@@ -178,6 +185,8 @@ class PromptBroker:
 
     def cancel_job(self, job_id: str) -> None:
         for prompt_id in rows.cancel_pending(self._engine, job_id, now_iso()):
+            with self._lock:
+                self._open.pop(prompt_id, None)
             self._events.publish(
                 "prompt_resolved",
                 {"prompt_id": prompt_id, "job_id": job_id, "status": "cancelled"},
@@ -186,6 +195,8 @@ class PromptBroker:
         self._docs.mark(job_id)
 
     def _resolved(self, row: Row) -> dict[str, Any]:
+        with self._lock:
+            self._open.pop(row["prompt_id"], None)
         record = prompt_record(row)
         self._docs.mark(row["job_id"])
         self._events.publish("prompt_resolved", {**record, "job_id": row["job_id"]})
@@ -202,15 +213,20 @@ class PromptBroker:
         for waiter in waiters:
             waiter.wake(row)
 
-    async def wait(self, prompt_id: str) -> Row:
+    async def wait(self, prompt_id: str, known: Row | None = None) -> Row:
         """Wait until the prompt is resolved (answered here or in another process, timed
-        out at its stored deadline, or cancelled) and return its row."""
+        out at its stored deadline, or cancelled) and return its row. `known` is the
+        row as the caller last read it, which spares the first look at the store."""
         entry = _Waiter()
         with self._lock:
             self._signals.setdefault(prompt_id, []).append(entry)
+            # Still open here, so any resolution in this process will signal us now.
+            if known is not None and prompt_id in self._open:
+                entry.row = known
         try:
             while True:
                 row = entry.row or self.get(prompt_id)
+                entry.row = None
                 if row["status"] != PromptStatus.PENDING:
                     return row
                 remaining = (parse_iso(row["deadline"]) - utcnow()).total_seconds()

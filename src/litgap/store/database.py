@@ -1,7 +1,7 @@
 """Engines and migrations. SQLite runs in WAL mode with a full fsync on every commit,
 so that "saved" means on disk; PostgreSQL needs nothing special."""
 
-import queue
+import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -52,41 +52,45 @@ T = TypeVar("T")
 class GroupCommit:
     """Commits the small writes of many threads together: one transaction, one fsync.
 
-    Each write runs in its own SAVEPOINT, so one that fails is rolled back alone and
-    raises in its caller; every caller returns only after the shared COMMIT is on disk.
-    Under load this turns N fsyncs into one; alone, a write costs what it did.
+    No thread of its own: whoever holds the commit lock commits everything queued so
+    far, its own write and those that arrived meanwhile; a caller whose write was
+    committed by another finds it done and returns. Alone, a write costs what it did;
+    under load N writes share one fsync. Each write runs in its own SAVEPOINT, so one
+    that fails is rolled back alone and raises in its caller, and every caller returns
+    only after the shared COMMIT is on disk.
     """
-
-    MAX_BATCH = 256
 
     def __init__(self, engine: sa.Engine, lock: threading.Lock) -> None:
         self._engine = engine
-        self._lock = lock
-        self._queue: queue.SimpleQueue[tuple[Callable[[sa.Connection], Any], Future[Any]]] = (
-            queue.SimpleQueue()
-        )
-        threading.Thread(target=self._loop, name="group-commit", daemon=True).start()
+        self._commit_lock = lock
+        self._mutex = threading.Lock()
+        self._pending: list[tuple[Callable[[sa.Connection], Any], Future[Any]]] = []
 
     def run(self, work: Callable[[sa.Connection], T]) -> T:
         done: Future[T] = Future()
-        self._queue.put((work, done))
+        with self._mutex:
+            self._pending.append((work, done))
+        with self._commit_lock:
+            if not done.done():
+                with self._mutex:
+                    batch, self._pending = self._pending, []
+                self._commit(batch)
         return done.result()
 
-    def _loop(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._commit(batch)
-
     def _commit(self, batch: list[tuple[Callable[[sa.Connection], Any], Future[Any]]]) -> None:
+        if len(batch) == 1:  # alone: no savepoint needed, its failure is the whole txn's
+            work, done = batch[0]
+            try:
+                with writing_unlocked(self._engine) as conn:
+                    result = work(conn)
+            except Exception as err:
+                done.set_exception(err)
+            else:
+                done.set_result(result)
+            return
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
             with (
-                self._lock,
                 self._engine.connect().execution_options(litgap_write=True) as conn,
                 conn.begin(),
             ):
@@ -150,14 +154,17 @@ def open_database(url: str) -> sa.Engine:
 
 
 @contextmanager
+def writing_unlocked(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A write transaction for a caller that already holds the process's write lock."""
+    with engine.connect().execution_options(litgap_write=True) as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
 def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A write transaction, committed (and on disk) when the block ends without error."""
     lock = _WRITE_LOCKS.get(engine)
-    if lock is None:
-        with engine.connect().execution_options(litgap_write=True) as conn, conn.begin():
-            yield conn
-        return
-    with lock, engine.connect().execution_options(litgap_write=True) as conn, conn.begin():
+    with lock or contextlib.nullcontext(), writing_unlocked(engine) as conn:
         yield conn
 
 
