@@ -321,7 +321,7 @@ def serve(
             _user, token = create_user(rt.engine, "admin", Role.ADMIN)
             console.print("No users yet: created [bold]admin[/bold]. Its token (shown once):")
             print(token)
-            console.print(f"Sign in: http://{settings.host}:{settings.port}/login#token={token}")
+            print(f"Sign in: http://{settings.host}:{settings.port}/login#token={token}")
     finally:
         rt.close()
     console.print(
