@@ -28,14 +28,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from litgap.clock import now_iso
 from litgap.ids import new_job_id
-from litgap.responses import as_text, fingerprint
 from litgap.runtime import Runtime, open_runtime
 from litgap.services import export
 from litgap.settings import Settings
 from litgap.store.database import writing
 from litgap.store.schema import jobs, prompts
+from tests.helpers import resolved_prompt_row
 
 GOAL_MB = 50.0
 PAGE = 4096
@@ -115,26 +117,16 @@ def prompt_row(job_id: str, seq: int, rng: random.Random, vocab: list[str]) -> d
         ],
     }
     at = now_iso()
-    return {
-        "prompt_id": f"prompt_{job_id[4:]}{seq:06d}",
-        "job_id": job_id,
-        "seq": seq,
-        "type": kind,
-        "status": "answered",
-        "prompt_data": data,
-        "timeout_seconds": 60,
-        "requested_at": at,
-        "deadline": at,
-        "resolved_at": at,
-        "response": answer,
-        "applied": answer,
-        "applied_text": as_text(answer),
-        "source": "user",
-        "answered_by": "ada",
-        "response_time_ms": rng.randint(200, 60000),
-        "note": None,
-        "fingerprint": fingerprint(kind, message, options),
-    }
+    return resolved_prompt_row(
+        job_id,
+        seq,
+        kind,
+        data,
+        answer,
+        requested_at=at,
+        resolved_at=at,
+        response_time_ms=rng.randint(200, 60000),
+    )
 
 
 def build_job(rt: Runtime, prompt_count: int, results_mb: float) -> str:

@@ -31,8 +31,9 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from litgap.clock import iso
-from litgap.responses import as_text, fingerprint
 from litgap.runtime import Runtime, open_runtime
 from litgap.services import jobs as job_service
 from litgap.services.auth import Role, create_user
@@ -40,6 +41,7 @@ from litgap.settings import Settings
 from litgap.store.database import writing
 from litgap.store.schema import jobs, prompts
 from litgap.web.app import create_app
+from tests.helpers import resolved_prompt_row
 
 LIST_GOAL_MS, SEARCH_GOAL_MS = 20.0, 50.0
 PILLARS = ["ALL", "DEEP", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "NONE"]
@@ -61,25 +63,18 @@ def prompt(job_id: str, seq: int, kind: str, answer: Any, at: str) -> dict[str, 
     options = PILLARS if kind == "pillar_selection" else ["ONCE", "DEEP_LOOP"]
     message = "Select which pillars to analyze" if seq == 0 else "Select analysis mode"
     data = {"message": message, "options": options, "default": None, "multiple": seq == 0}
-    return {
-        "prompt_id": f"prompt_{job_id[4:]}{seq}",
-        "job_id": job_id,
-        "seq": seq,
-        "type": kind,
-        "status": "answered",
-        "prompt_data": data,
-        "timeout_seconds": 300,
-        "requested_at": at,
-        "deadline": at,
-        "resolved_at": at,
-        "response": answer,
-        "applied": answer,
-        "applied_text": as_text(answer),
-        "source": "user",
-        "answered_by": "ada",
-        "response_time_ms": 1500,
-        "fingerprint": fingerprint(kind, message, options),
-    }
+    return resolved_prompt_row(
+        job_id,
+        seq,
+        kind,
+        data,
+        answer,
+        requested_at=at,
+        resolved_at=at,
+        response_time_ms=1500,
+        timeout_seconds=300,
+        prompt_id=f"prompt_{job_id[4:]}{seq}",
+    )
 
 
 def populate(rt: Runtime, count: int) -> None:

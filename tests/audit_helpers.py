@@ -7,12 +7,13 @@ from typing import Any
 from litgap.clock import iso, parse_iso
 from litgap.config import JobConfig
 from litgap.executor.inprocess import run_watching
-from litgap.responses import PromptSpec, as_text, fingerprint
+from litgap.responses import PromptSpec
 from litgap.runtime import Runtime
 from litgap.services import jobs as job_service
 from litgap.status import PromptSource
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
+from tests.helpers import resolved_prompt_row
 
 Row = dict[str, Any]
 
@@ -64,28 +65,22 @@ def add_prompt(
     resolved = iso(parse_iso(requested_at) + timedelta(milliseconds=response_ms))
     value = response if applied == "__same__" else applied
     prompt_id = f"prompt_{job_id[4:]}{seq:04d}"[:39]
-    prompt_rows.insert_prompt(
-        rt.engine,
-        {
-            "prompt_id": prompt_id,
-            "job_id": job_id,
-            "seq": seq,
-            "type": type,
-            "status": status,
-            "prompt_data": spec.prompt_data(),
-            "timeout_seconds": 120,
-            "requested_at": requested_at,
-            "deadline": resolved,
-            "resolved_at": resolved,
-            "response": response,
-            "applied": value,
-            "applied_text": as_text(value),
-            "source": source,
-            "answered_by": "ada" if source == "user" else None,
-            "response_time_ms": response_ms,
-            "fingerprint": fingerprint(type, spec.message, options),
-        },
+    row = resolved_prompt_row(
+        job_id,
+        seq,
+        type,
+        spec.prompt_data(),
+        response,
+        requested_at=requested_at,
+        resolved_at=resolved,
+        response_time_ms=response_ms,
+        timeout_seconds=120,
+        status=status,
+        applied=value,
+        source=source,
+        prompt_id=prompt_id,
     )
+    prompt_rows.insert_prompt(rt.engine, row)
     return prompt_id
 
 
