@@ -30,11 +30,12 @@ async def serve(workspace: Path, port: int) -> None:
 
     from litgap.responses import PromptSpec
     from litgap.settings import Settings
-    from litgap.web.app import create_app
+    from litgap.web.server import server_config
     from tests.helpers import new_job
 
-    app = create_app(Settings(workspace=workspace))
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    config = server_config(Settings(workspace=workspace, port=port))
+    app = config.app
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
@@ -49,9 +50,9 @@ async def serve(workspace: Path, port: int) -> None:
                 default="no",
                 context={"iteration": seq},
             )
-            # As JobContext.ask does: the durable insert runs off the event loop.
-            row = await asyncio.to_thread(rt.broker.open, job_id, seq, spec, 300)
-            await rt.broker.wait(row["prompt_id"])
+            # As JobContext.ask does: the durable insert is awaited, off the event loop.
+            row = await rt.broker.open_async(job_id, seq, spec, 300)
+            await rt.broker.wait(row["prompt_id"], row)
 
     job_ids = [new_job(rt) for _ in range(JOBS)]
     print(json.dumps(job_ids), flush=True)
@@ -174,6 +175,17 @@ def main() -> None:
         finally:
             child.terminate()
             child.wait()
+        rate = JOBS * ANSWERS / elapsed
+        print(f"{JOBS} jobs x {ANSWERS} answers over HTTP in {elapsed:.1f} s")
+        print(f"answers per second: {rate:.0f}  (goal >= 1000; ratio {rate / 1000:.2f})")
+        print(
+            f"POST respond: p50 {pct(figures['posts'], 0.5):.1f} ms, "
+            f"p99 {pct(figures['posts'], 0.99):.1f} ms"
+        )
+        print(
+            f"answer -> next prompt: p50 {pct(figures['trips'], 0.5):.1f} ms, "
+            f"p99 {pct(figures['trips'], 0.99):.1f} ms"
+        )
         total = 0
         for job_id in job_ids:
             records = json.loads((workspace / "jobs" / job_id / "job_data.json").read_text())[
@@ -181,17 +193,6 @@ def main() -> None:
             ]
             assert [r["seq"] for r in records] == list(range(ANSWERS)), job_id
             total += len(records)
-    rate = JOBS * ANSWERS / elapsed
-    print(f"{JOBS} jobs x {ANSWERS} answers over HTTP in {elapsed:.1f} s")
-    print(f"answers per second: {rate:.0f}  (goal >= 1000; ratio {rate / 1000:.2f})")
-    print(
-        f"POST respond: p50 {pct(figures['posts'], 0.5):.1f} ms, "
-        f"p99 {pct(figures['posts'], 0.99):.1f} ms"
-    )
-    print(
-        f"answer -> next prompt: p50 {pct(figures['trips'], 0.5):.1f} ms, "
-        f"p99 {pct(figures['trips'], 0.99):.1f} ms"
-    )
     print(f"records in job_data.json files: {total} (expected {JOBS * ANSWERS})")
 
 

@@ -310,7 +310,7 @@ def serve(
     """Start the dashboard and API (SQLite, in-process jobs by default)."""
     import uvicorn
 
-    from litgap.web.app import create_app
+    from litgap.web.server import server_config
 
     settings = _settings(workspace)
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
@@ -328,7 +328,7 @@ def serve(
         f"litgap on http://{settings.host}:{settings.port}  "
         f"workspace {settings.workspace.resolve()}"
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.Server(server_config(settings)).run()
 
 
 @db_app.command("upgrade")

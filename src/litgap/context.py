@@ -82,8 +82,7 @@ class JobContext:
             )
         if row is None:
             recorded, drift = self._replay_answer(spec)
-            row = await asyncio.to_thread(
-                broker.open,
+            row = await broker.open_async(
                 self.job_id,
                 seq,
                 spec,

@@ -14,6 +14,21 @@ from typing import Any
 Event = dict[str, Any]
 
 
+def call_on(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
+    """Run `callback` on `loop`: now when we are on it, else at its next turn. A closed
+    loop (its subscriber is gone) is skipped."""
+    if loop.is_closed():
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        callback(*args)
+    else:
+        loop.call_soon_threadsafe(callback, *args)
+
+
 class EventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -28,16 +43,7 @@ class EventBus:
             queues = list(self._queues)
             listeners = list(self._listeners)
         for loop, queue in queues:
-            if loop.is_closed():
-                continue
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                queue.put_nowait(event)
-            else:
-                loop.call_soon_threadsafe(queue.put_nowait, event)
+            call_on(loop, queue.put_nowait, event)
         if relayed:
             return
         for listener in listeners:

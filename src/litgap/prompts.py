@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 
 from litgap.clock import after, iso, now_iso, parse_iso, utcnow
-from litgap.events import EventBus
+from litgap.events import EventBus, call_on
 from litgap.exceptions import InvalidInput, PromptAlreadyResolved, UnknownPrompt
 from litgap.ids import is_prompt_id, new_prompt_id
 from litgap.records import pending_prompt, prompt_record
@@ -38,8 +38,26 @@ class _Waiter:
 
     def wake(self, row: Row | None) -> None:
         self.row = row
-        if not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.event.set)
+        call_on(self.loop, self.event.set)
+
+
+def _pending_row(
+    job_id: str, seq: int, spec: PromptSpec, timeout_seconds: int, drift: str | None
+) -> Row:
+    requested = utcnow()
+    return {
+        "prompt_id": new_prompt_id(),
+        "job_id": job_id,
+        "seq": seq,
+        "type": spec.type,
+        "status": PromptStatus.PENDING.value,
+        "prompt_data": spec.prompt_data(),
+        "timeout_seconds": timeout_seconds,
+        "requested_at": iso(requested),
+        "deadline": iso(after(requested, timeout_seconds)),
+        "fingerprint": fingerprint(spec.type, spec.message, spec.options),
+        "drift": drift,
+    }
 
 
 def _elapsed_ms(requested_at: str, resolved_at: str) -> int:
@@ -76,21 +94,26 @@ class PromptBroker:
     ) -> Row:
         """Store a pending prompt with its deadline, then announce it (unless the caller
         answers it at once, as a replay does)."""
-        requested = utcnow()
-        row: Row = {
-            "prompt_id": new_prompt_id(),
-            "job_id": job_id,
-            "seq": seq,
-            "type": spec.type,
-            "status": PromptStatus.PENDING.value,
-            "prompt_data": spec.prompt_data(),
-            "timeout_seconds": timeout_seconds,
-            "requested_at": iso(requested),
-            "deadline": iso(after(requested, timeout_seconds)),
-            "fingerprint": fingerprint(spec.type, spec.message, spec.options),
-            "drift": drift,
-        }
+        row = _pending_row(job_id, seq, spec, timeout_seconds, drift)
         rows.insert_prompt(self._engine, row)
+        return self._opened(row, announce)
+
+    async def open_async(
+        self,
+        job_id: str,
+        seq: int,
+        spec: PromptSpec,
+        timeout_seconds: int,
+        *,
+        drift: str | None = None,
+        announce: bool = True,
+    ) -> Row:
+        """open() for a coroutine: waits for the commit without holding a thread."""
+        row = _pending_row(job_id, seq, spec, timeout_seconds, drift)
+        await rows.insert_prompt_async(self._engine, row)
+        return self._opened(row, announce)
+
+    def _opened(self, row: Row, announce: bool) -> Row:
         with self._lock:
             self._open[row["prompt_id"]] = row
         if announce:
@@ -120,6 +143,41 @@ class PromptBroker:
         with self._lock:
             row = self._open.get(prompt_id)
         row = row or self.get(prompt_id)
+        values = self._answer_values(row, response, source, answered_by, note, replayed_from)
+        if not rows.resolve(self._engine, prompt_id, values):
+            self._lost(row)
+        return self._answered(row, values)
+
+    async def answer_async(
+        self,
+        prompt_id: str,
+        response: object,
+        *,
+        source: PromptSource,
+        answered_by: str | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """answer() for a coroutine: the commit is awaited, and the store is read (in a
+        thread) only for a prompt that was not opened in this process."""
+        with self._lock:
+            row = self._open.get(prompt_id)
+        if row is None:
+            row = await asyncio.to_thread(self.get, prompt_id)
+        values = self._answer_values(row, response, source, answered_by, note, None)
+        if not await rows.resolve_async(self._engine, prompt_id, values):
+            await asyncio.to_thread(self._lost, row)
+        return self._answered(row, values)
+
+    def _answer_values(
+        self,
+        row: Row,
+        response: object,
+        source: PromptSource,
+        answered_by: str | None,
+        note: str | None,
+        replayed_from: str | None,
+    ) -> Row:
+        prompt_id = row["prompt_id"]
         if row["status"] != PromptStatus.PENDING:
             raise PromptAlreadyResolved(prompt_id, row["status"])
         if note is not None and len(note) > self._settings.max_note_chars:
@@ -133,7 +191,7 @@ class PromptBroker:
             max_text_chars=self._settings.max_text_response_chars,
         )
         resolved_at = now_iso()
-        values: Row = {
+        return {
             "status": PromptStatus.ANSWERED.value,
             "resolved_at": resolved_at,
             "response": value,
@@ -145,9 +203,13 @@ class PromptBroker:
             "response_time_ms": _elapsed_ms(row["requested_at"], resolved_at),
             "replayed_from": replayed_from,
         }
-        if not rows.resolve(self._engine, prompt_id, values):
-            current = rows.get_prompt(self._engine, prompt_id) or row
-            raise PromptAlreadyResolved(prompt_id, current["status"])
+
+    def _lost(self, row: Row) -> NoReturn:
+        """Someone resolved the prompt first: say how it ended."""
+        current = rows.get_prompt(self._engine, row["prompt_id"]) or row
+        raise PromptAlreadyResolved(row["prompt_id"], current["status"])
+
+    def _answered(self, row: Row, values: Row) -> dict[str, Any]:
         return {**self._resolved({**row, **values}), "job_id": row["job_id"]}
 
     def expire(self, prompt_id: str) -> Row | None:

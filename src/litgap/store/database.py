@@ -1,11 +1,11 @@
 """Engines and migrations. SQLite runs in WAL mode with a full fsync on every commit,
 so that "saved" means on disk; PostgreSQL needs nothing special."""
 
+import asyncio
 import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+
+from litgap.store.writer import Writer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -45,74 +47,8 @@ def _sqlite_begin(conn: sa.Connection) -> None:
 # one process, writers queue on this lock instead, and SQLite's lock is only ever
 # contended by another process.
 _WRITE_LOCKS: "weakref.WeakKeyDictionary[sa.Engine, threading.Lock]" = weakref.WeakKeyDictionary()
-_COMMITTERS: "weakref.WeakKeyDictionary[sa.Engine, GroupCommit]" = weakref.WeakKeyDictionary()
+_WRITERS: "weakref.WeakKeyDictionary[sa.Engine, Writer]" = weakref.WeakKeyDictionary()
 T = TypeVar("T")
-
-
-class GroupCommit:
-    """Commits the small writes of many threads together: one transaction, one fsync.
-
-    No thread of its own: whoever holds the commit lock commits everything queued so
-    far, its own write and those that arrived meanwhile; a caller whose write was
-    committed by another finds it done and returns. Alone, a write costs what it did;
-    under load N writes share one fsync. Each write runs in its own SAVEPOINT, so one
-    that fails is rolled back alone and raises in its caller, and every caller returns
-    only after the shared COMMIT is on disk.
-    """
-
-    def __init__(self, engine: sa.Engine, lock: threading.Lock) -> None:
-        self._engine = engine
-        self._commit_lock = lock
-        self._mutex = threading.Lock()
-        self._pending: list[tuple[Callable[[sa.Connection], Any], Future[Any]]] = []
-
-    def run(self, work: Callable[[sa.Connection], T]) -> T:
-        done: Future[T] = Future()
-        with self._mutex:
-            self._pending.append((work, done))
-        with self._commit_lock:
-            if not done.done():
-                with self._mutex:
-                    batch, self._pending = self._pending, []
-                self._commit(batch)
-        return done.result()
-
-    def _commit(self, batch: list[tuple[Callable[[sa.Connection], Any], Future[Any]]]) -> None:
-        if len(batch) == 1:  # alone: no savepoint needed, its failure is the whole txn's
-            work, done = batch[0]
-            try:
-                with writing_unlocked(self._engine) as conn:
-                    result = work(conn)
-            except Exception as err:
-                done.set_exception(err)
-            else:
-                done.set_result(result)
-            return
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
-        try:
-            with (
-                self._engine.connect().execution_options(litgap_write=True) as conn,
-                conn.begin(),
-            ):
-                for work, done in batch:
-                    savepoint = conn.begin_nested()
-                    try:
-                        result = work(conn)
-                    except Exception as err:
-                        savepoint.rollback()
-                        outcomes.append((done, None, err))
-                    else:
-                        savepoint.commit()
-                        outcomes.append((done, result, None))
-        except Exception as err:  # the COMMIT itself failed: nobody's write is saved
-            for _work, done in batch:
-                done.set_exception(err)
-            return
-        for done, result, error in outcomes:
-            if error is not None:
-                done.set_exception(error)
-            else:
-                done.set_result(result)
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -121,7 +57,7 @@ def create_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         _WRITE_LOCKS[engine] = threading.Lock()
-        _COMMITTERS[engine] = GroupCommit(engine, _WRITE_LOCKS[engine])
+        _WRITERS[engine] = Writer(engine, _WRITE_LOCKS[engine])
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
@@ -154,28 +90,33 @@ def open_database(url: str) -> sa.Engine:
 
 
 @contextmanager
-def writing_unlocked(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """A write transaction for a caller that already holds the process's write lock."""
-    with engine.connect().execution_options(litgap_write=True) as conn, conn.begin():
-        yield conn
-
-
-@contextmanager
 def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A write transaction, committed (and on disk) when the block ends without error."""
     lock = _WRITE_LOCKS.get(engine)
-    with lock or contextlib.nullcontext(), writing_unlocked(engine) as conn:
+    with (
+        lock or contextlib.nullcontext(),
+        engine.connect().execution_options(litgap_write=True) as conn,
+        conn.begin(),
+    ):
         yield conn
 
 
 def run_write(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
     """Run `work` in a write transaction and return its result once committed. On
-    SQLite, concurrent writes share one commit (GroupCommit)."""
-    committer = _COMMITTERS.get(engine)
-    if committer is not None:
-        return committer.run(work)
+    SQLite, concurrent writes share one commit (store.writer)."""
+    writer = _WRITERS.get(engine)
+    if writer is not None:
+        return writer.run(work)
     with writing(engine) as conn:
         return work(conn)
+
+
+async def run_write_async(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
+    """run_write for a coroutine: on SQLite it waits for the commit without a thread."""
+    writer = _WRITERS.get(engine)
+    if writer is not None:
+        return await writer.run_async(work)
+    return await asyncio.to_thread(run_write, engine, work)
 
 
 @contextmanager

@@ -1,19 +1,41 @@
 """Prompt rows. Resolution is a compare-and-set on status = pending: the first
 answer wins, whichever process gives it."""
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 
 from litgap.status import PromptStatus
-from litgap.store.database import reading, run_write, writing
+from litgap.store.database import reading, run_write, run_write_async, writing
 from litgap.store.schema import jobs, prompts
 
 Row = dict[str, Any]
 
 
+_RESOLVE = prompts.update().where(
+    prompts.c.prompt_id == sa.bindparam("resolving"), prompts.c.status == PromptStatus.PENDING
+)
+
+
+def _insert(row: Row) -> Callable[[sa.Connection], None]:
+    def work(conn: sa.Connection) -> None:
+        conn.execute(prompts.insert(), row)
+
+    return work
+
+
+def _resolve(prompt_id: str, values: Row) -> Callable[[sa.Connection], bool]:
+    # Parameters, not .values(): one compiled statement serves every answer.
+    return lambda conn: conn.execute(_RESOLVE, {"resolving": prompt_id, **values}).rowcount == 1
+
+
 def insert_prompt(engine: sa.Engine, row: Row) -> None:
-    run_write(engine, lambda conn: conn.execute(prompts.insert().values(**row)))
+    run_write(engine, _insert(row))
+
+
+async def insert_prompt_async(engine: sa.Engine, row: Row) -> None:
+    await run_write_async(engine, _insert(row))
 
 
 def get_prompt(engine: sa.Engine, prompt_id: str) -> Row | None:
@@ -38,12 +60,11 @@ def prompt_at(engine: sa.Engine, job_id: str, seq: int) -> Row | None:
 
 def resolve(engine: sa.Engine, prompt_id: str, values: Row) -> bool:
     """Write the resolution if the prompt is still pending; False when someone was first."""
-    statement = (
-        prompts.update()
-        .where(prompts.c.prompt_id == prompt_id, prompts.c.status == PromptStatus.PENDING)
-        .values(**values)
-    )
-    return run_write(engine, lambda conn: conn.execute(statement).rowcount == 1)
+    return run_write(engine, _resolve(prompt_id, values))
+
+
+async def resolve_async(engine: sa.Engine, prompt_id: str, values: Row) -> bool:
+    return await run_write_async(engine, _resolve(prompt_id, values))
 
 
 def job_prompts(

@@ -5,6 +5,7 @@ A request is authenticated by `Authorization: Bearer <token>`, `X-API-Key: <toke
 request that changes state must also carry the page's CSRF token in `X-CSRF-Token`.
 """
 
+import asyncio
 import secrets
 from typing import Annotated
 
@@ -13,17 +14,21 @@ from fastapi import Depends, Request, WebSocket
 from litgap.exceptions import AuthenticationRequired, PermissionDenied
 from litgap.executor import Executor
 from litgap.runtime import Runtime
-from litgap.services.auth import User, session_for, user_for_token
+from litgap.services.auth import User, cached_user, session_for, user_for_token
 
 SESSION_COOKIE = "litgap_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are coroutines: FastAPI would run plain functions in its thread pool,
+# a thread hop per dependency per request.
+
+
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def get_executor(request: Request) -> Executor:
+async def get_executor(request: Request) -> Executor:
     return request.app.state.executor
 
 
@@ -33,9 +38,13 @@ def _bearer(authorization: str | None) -> str | None:
     return None
 
 
+def _token(request: Request | WebSocket) -> str | None:
+    return _bearer(request.headers.get("authorization")) or request.headers.get("x-api-key")
+
+
 def authenticate(rt: Runtime, request: Request | WebSocket) -> tuple[User, str | None]:
     """The user behind a request, and the session's CSRF token when a cookie was used."""
-    token = _bearer(request.headers.get("authorization")) or request.headers.get("x-api-key")
+    token = _token(request)
     if token:
         user = user_for_token(rt.engine, token)
         if user is None:
@@ -52,9 +61,13 @@ def authenticate(rt: Runtime, request: Request | WebSocket) -> tuple[User, str |
     )
 
 
-def current_user(request: Request) -> User:
-    rt = get_runtime(request)
-    user, csrf = authenticate(rt, request)
+async def current_user(request: Request) -> User:
+    token = _token(request)
+    known = cached_user(token) if token else None
+    if known is not None:
+        user, csrf = known, None
+    else:  # the store is asked in a thread, not on the event loop
+        user, csrf = await asyncio.to_thread(authenticate, request.app.state.runtime, request)
     if csrf is not None and request.method not in SAFE_METHODS:
         sent = request.headers.get("x-csrf-token", "")
         if not secrets.compare_digest(sent.encode(), csrf.encode()):
@@ -63,7 +76,7 @@ def current_user(request: Request) -> User:
     return user
 
 
-def operator_user(user: Annotated[User, Depends(current_user)]) -> User:
+async def operator_user(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.can_operate:
         raise PermissionDenied(
             f"user {user.name!r} is a {user.role}: only operators and admins can do this"

@@ -26,12 +26,12 @@ async def list_prompts(
 
 
 @router.post("/{prompt_id}/respond")
-def respond(
+async def respond(
     prompt_id: str, body: RespondBody, rt: RuntimeDep, user: OperatorUser
 ) -> dict[str, Any]:
     """Answer a pending prompt. 404 unknown prompt, 409 already resolved, 422 not allowed.
-    (A plain function: it runs in the thread pool, so a durable commit does not hold
-    up the event loop and other requests.)"""
-    return rt.broker.answer(
+    The durable commit is awaited, not run here: it holds up neither the event loop
+    nor a thread."""
+    return await rt.broker.answer_async(
         prompt_id, body.response, source=PromptSource.USER, answered_by=user.name, note=body.note
     )
