@@ -308,9 +308,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """Start the dashboard and API (SQLite, in-process jobs by default)."""
-    import uvicorn
-
-    from litgap.web.server import server_config
+    from litgap.web import server
 
     settings = _settings(workspace)
     updates = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
@@ -328,7 +326,7 @@ def serve(
         f"litgap on http://{settings.host}:{settings.port}  "
         f"workspace {settings.workspace.resolve()}"
     )
-    uvicorn.Server(server_config(settings)).run()
+    server.run(settings)
 
 
 @db_app.command("upgrade")
