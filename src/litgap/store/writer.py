@@ -9,9 +9,10 @@ write and ends after a moment with nothing to do, so an idle engine owns no thre
 
 import asyncio
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -24,7 +25,15 @@ IDLE_SECONDS = 1.0
 @dataclass
 class _Write:
     work: Work
-    done: Future[Any] = field(default_factory=Future)
+    future: "Future[Any] | None" = None  # a thread waits on this
+    waiter: "asyncio.Future[Any] | None" = None  # a coroutine awaits this
+
+
+@dataclass
+class _Outcome:
+    write: _Write
+    result: Any = None
+    error: BaseException | None = None
 
 
 class Writer:
@@ -36,10 +45,21 @@ class Writer:
         self._queue: list[_Write] = []
         self._running = False
 
-    def submit(self, work: Callable[[sa.Connection], T]) -> "Future[T]":
-        """Queue `work` for the next commit; the future settles once it is on disk (or
-        with the exception the work raised, nothing of it written)."""
-        write = _Write(work)
+    def run(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run `work` in the next commit and return its result once it is on disk; the
+        exception it raised otherwise, nothing of it written."""
+        future: Future[T] = Future()
+        self._submit(_Write(work, future=future))
+        return future.result()
+
+    async def run_async(self, work: Callable[[sa.Connection], T]) -> T:
+        """run() for a coroutine, which waits without holding a thread. A write once
+        queued is committed even if its coroutine is cancelled meanwhile."""
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._submit(_Write(work, waiter=waiter))
+        return await waiter
+
+    def _submit(self, write: _Write) -> None:
         with self._ready:
             self._queue.append(write)
             if self._running:
@@ -47,13 +67,6 @@ class Writer:
             else:
                 self._running = True
                 threading.Thread(target=self._loop, name="store-writer", daemon=True).start()
-        return write.done
-
-    def run(self, work: Callable[[sa.Connection], T]) -> T:
-        return self.submit(work).result()
-
-    async def run_async(self, work: Callable[[sa.Connection], T]) -> T:
-        return await asyncio.wrap_future(self.submit(work))
 
     def _loop(self) -> None:
         while True:
@@ -63,28 +76,52 @@ class Writer:
                 if not self._queue:
                     self._running = False
                     return
-                # A coroutine cancelled while its write waited takes the write back.
-                batch = [w for w in self._queue if w.done.set_running_or_notify_cancel()]
-                self._queue = []
+                batch, self._queue = self._queue, []
             with self._lock:
-                self._commit(batch)
+                outcomes = self._commit(batch)
+            _deliver(outcomes)
 
-    def _commit(self, batch: list[_Write]) -> None:
+    def _commit(self, batch: list[_Write]) -> list[_Outcome]:
         try:
-            results = self._transaction([w.work for w in batch])
+            with (
+                self._engine.connect().execution_options(litgap_write=True) as conn,
+                conn.begin(),
+            ):
+                results = [write.work(conn) for write in batch]
         except Exception as err:
             if len(batch) == 1:
-                batch[0].done.set_exception(err)
-                return
+                return [_Outcome(batch[0], error=err)]
             # One write failed (or the commit did): nothing of the batch is saved. Run
             # each alone, so that only the failing one fails. Rare, and simpler and
             # cheaper in the common case than a savepoint around every write.
-            for write in batch:
-                self._commit([write])
-            return
-        for write, result in zip(batch, results, strict=True):
-            write.done.set_result(result)
+            return [outcome for write in batch for outcome in self._commit([write])]
+        return [_Outcome(w, result) for w, result in zip(batch, results, strict=True)]
 
-    def _transaction(self, works: list[Work]) -> list[Any]:
-        with self._engine.connect().execution_options(litgap_write=True) as conn, conn.begin():
-            return [work(conn) for work in works]
+
+def _deliver(outcomes: list[_Outcome]) -> None:
+    """Tell each waiter; the coroutines of one event loop are woken by one call, not
+    one cross-thread wake-up each."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        write = outcome.write
+        if write.future is not None:
+            if outcome.error is not None:
+                write.future.set_exception(outcome.error)
+            else:
+                write.future.set_result(outcome.result)
+        elif write.waiter is not None:
+            by_loop[write.waiter.get_loop()].append(outcome)
+    for loop, settled in by_loop.items():
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    for outcome in outcomes:
+        waiter = outcome.write.waiter
+        if waiter is None or waiter.done():  # its coroutine was cancelled
+            continue
+        if outcome.error is not None:
+            waiter.set_exception(outcome.error)
+        else:
+            waiter.set_result(outcome.result)
