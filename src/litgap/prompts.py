@@ -166,6 +166,8 @@ class PromptBroker:
         values = self._answer_values(row, response, source, answered_by, note, None)
         if not await rows.resolve_async(self._engine, prompt_id, values):
             await asyncio.to_thread(self._lost, row)
+        if self.on_resolved:  # hooks may block (a queue executor defers a run)
+            return await asyncio.to_thread(self._answered, row, values)
         return self._answered(row, values)
 
     def _answer_values(
