@@ -1,6 +1,9 @@
 """store/prompts.py on SQLite and PostgreSQL: the compare-and-set and the lists."""
 
+import asyncio
 import threading
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -9,6 +12,8 @@ from litgap.status import PromptStatus
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
 from tests.store import rows
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -185,3 +190,83 @@ def test_latest_applied_per_job_and_type(engine: sa.Engine, job_id: str) -> None
         other["job_id"]: {"pillar_selection": ["P1"]},
     }
     assert prompt_rows.latest_applied(engine, [], ("run_mode",)) == {}
+
+
+async def _gather(*writes: Awaitable[T]) -> list[T]:
+    return list(await asyncio.gather(*writes))
+
+
+def test_prompts_written_together_read_back_as_written(engine: sa.Engine, job_id: str) -> None:
+    """Many writes at once: on SQLite the writer merges them into a few statements."""
+    statements: list[str] = []
+    sa.event.listen(
+        engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0])
+    )
+    data = {"message": "Keep «going»?", "options": ["A", "B", "C"], "default": None}
+    written = [rows.prompt(job_id, seq, type="continue", prompt_data=data) for seq in range(40)]
+    asyncio.run(_gather(*(prompt_rows.insert_prompt_async(engine, row) for row in written)))
+    answers = [
+        rows.answered(["A", "C"], note=None) if seq % 2 else rows.answered("B", note="ünï")
+        for seq in range(40)
+    ]
+    won = asyncio.run(
+        _gather(
+            *(
+                prompt_rows.resolve_async(engine, row["prompt_id"], values)
+                for row, values in zip(written, answers, strict=True)
+            )
+        )
+    )
+    assert won == [True] * 40
+    if engine.dialect.name == "sqlite":  # merged: far fewer statements than writes
+        assert statements.count("INSERT") < 20 and statements.count("UPDATE") < 20
+    for row, values in zip(written, answers, strict=True):
+        found = prompt_rows.get_prompt(engine, row["prompt_id"])
+        assert found is not None
+        assert {k: found[k] for k in row if k != "status"} == {
+            k: v for k, v in row.items() if k != "status"
+        }
+        assert {k: found[k] for k in values} == values
+
+
+def test_of_two_answers_written_together_one_wins(engine: sa.Engine, job_id: str) -> None:
+    written = [rows.prompt(job_id, seq) for seq in range(20)]
+    for row in written:
+        prompt_rows.insert_prompt(engine, row)
+    timed_out = {  # a timeout writes fewer columns than an answer
+        "status": PromptStatus.TIMED_OUT.value,
+        "resolved_at": "2026-01-01T00:02:01.000000Z",
+        "response": None,
+        "applied": "ONCE",
+        "applied_text": "ONCE",
+        "source": "timeout_default",
+        "response_time_ms": 120000,
+    }
+    writes = []
+    for i, row in enumerate(written):
+        first = rows.answered("DEEP_LOOP", answered_by="early") if i % 2 else timed_out
+        writes += [(row, first), (row, rows.answered("ONCE", answered_by="late"))]
+    won = asyncio.run(
+        _gather(*(prompt_rows.resolve_async(engine, r["prompt_id"], v) for r, v in writes))
+    )
+    for i, row in enumerate(written):
+        assert won[2 * i] != won[2 * i + 1]
+        winner = writes[2 * i if won[2 * i] else 2 * i + 1][1]
+        found = prompt_rows.get_prompt(engine, row["prompt_id"])
+        assert found is not None and {k: found[k] for k in winner} == winner
+
+
+def test_a_clashing_prompt_written_together_with_others_fails_alone(
+    engine: sa.Engine, job_id: str
+) -> None:
+    prompt_rows.insert_prompt(engine, rows.prompt(job_id, 5))
+    written = [rows.prompt(job_id, seq) for seq in range(10)]  # seq 5 is taken
+
+    async def insert_all() -> list[object]:
+        inserts = (prompt_rows.insert_prompt_async(engine, row) for row in written)
+        return list(await asyncio.gather(*inserts, return_exceptions=True))
+
+    outcomes = asyncio.run(insert_all())
+    assert [isinstance(o, sa.exc.IntegrityError) for o in outcomes] == [i == 5 for i in range(10)]
+    for i, row in enumerate(written):
+        assert (prompt_rows.get_prompt(engine, row["prompt_id"]) is None) == (i == 5)

@@ -1,8 +1,10 @@
 """Prompt rows. Resolution is a compare-and-set on status = pending: the first
 answer wins, whichever process gives it."""
 
-from collections.abc import Callable
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -11,31 +13,125 @@ from litgap.store.database import reading, run_write, run_write_async, writing
 from litgap.store.schema import jobs, prompts
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
 _RESOLVE = prompts.update().where(
     prompts.c.prompt_id == sa.bindparam("resolving"), prompts.c.status == PromptStatus.PENDING
 )
+# SQLite's bound-variable limit is 32,766; a prompt row has a dozen columns.
+_CHUNK = 1000
 
 
-def _insert(row: Row) -> Callable[[sa.Connection], None]:
-    def work(conn: sa.Connection) -> None:
-        conn.execute(prompts.insert(), row)
-
-    return work
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
 
 
-def _resolve(prompt_id: str, values: Row) -> Callable[[sa.Connection], bool]:
-    # Parameters, not .values(): one compiled statement serves every answer.
-    return lambda conn: conn.execute(_RESOLVE, {"resolving": prompt_id, **values}).rowcount == 1
+@dataclass(frozen=True)
+class _Insert:
+    """A new pending prompt. The SQLite writer merges it with others into one
+    multi-row INSERT (SQL built from the rows' own column names, values bound)."""
+
+    row: Row
+
+    def __call__(self, conn: sa.Connection) -> None:
+        conn.execute(prompts.insert(), self.row)
+
+    @staticmethod
+    def merge(conn: sa.Connection, writes: "list[_Insert]") -> list[None]:
+        if conn.dialect.name != "sqlite" or len(writes) == 1:
+            for write in writes:
+                write(conn)
+            return [None] * len(writes)
+        by_columns: dict[tuple[str, ...], list[Row]] = defaultdict(list)
+        for write in writes:
+            by_columns[tuple(write.row)].append(write.row)
+        for columns, rows in by_columns.items():
+            for chunk in _chunks(rows):
+                marks = ", ".join([_marks(len(columns))] * len(chunk))
+                conn.exec_driver_sql(
+                    f"INSERT INTO prompts ({', '.join(columns)}) VALUES {marks}",
+                    tuple(_bound(conn, columns, chunk)),
+                )
+        return [None] * len(writes)
+
+
+@dataclass(frozen=True)
+class _Resolve:
+    """A resolution, written only if the prompt is still pending (True if it was).
+    Merged with others on SQLite: one read finds which are still pending, and one
+    UPDATE … FROM (VALUES …) writes them. The writer holds SQLite's write lock
+    throughout, so nothing can resolve them in between."""
+
+    prompt_id: str
+    values: Row
+
+    def __call__(self, conn: sa.Connection) -> bool:
+        # Parameters, not .values(): one compiled statement serves every answer.
+        return conn.execute(_RESOLVE, {"resolving": self.prompt_id, **self.values}).rowcount == 1
+
+    @staticmethod
+    def merge(conn: sa.Connection, writes: "list[_Resolve]") -> list[bool]:
+        if conn.dialect.name != "sqlite" or len(writes) == 1:
+            return [write(conn) for write in writes]
+        still_pending: set[str] = set()
+        for chunk in _chunks(writes):
+            found = conn.execute(
+                sa.select(sa.func.group_concat(prompts.c.prompt_id, " ")).where(
+                    prompts.c.status == PromptStatus.PENDING,
+                    prompts.c.prompt_id.in_([w.prompt_id for w in chunk]),
+                )
+            ).scalar()
+            still_pending.update((found or "").split())
+        winners: dict[tuple[str, ...], list[_Resolve]] = defaultdict(list)
+        results = []
+        for write in writes:  # of two answers to one prompt in a batch, the first wins
+            won = write.prompt_id in still_pending
+            still_pending.discard(write.prompt_id)
+            results.append(won)
+            if won:
+                winners[tuple(write.values)].append(write)
+        for columns, group in winners.items():
+            for chunk in _chunks(group):
+                _update_from_values(conn, columns, chunk)
+        return results
+
+
+def _update_from_values(
+    conn: sa.Connection, columns: tuple[str, ...], writes: list[_Resolve]
+) -> None:
+    """One UPDATE for many rows, each with its own values."""
+    assignments = ", ".join(f"{name} = v.column{i + 2}" for i, name in enumerate(columns))
+    marks = ", ".join([_marks(len(columns) + 1)] * len(writes))
+    rows = [{"prompt_id": w.prompt_id, **w.values} for w in writes]
+    conn.exec_driver_sql(
+        f"UPDATE prompts SET {assignments} FROM (VALUES {marks}) AS v "
+        "WHERE prompts.prompt_id = v.column1",
+        tuple(_bound(conn, ("prompt_id", *columns), rows)),
+    )
+
+
+def _marks(count: int) -> str:
+    return "(" + ", ".join(["?"] * count) + ")"
+
+
+def _bound(conn: sa.Connection, columns: tuple[str, ...], rows: list[Row]) -> Iterator[Any]:
+    """The rows' values in order, converted as their columns' types say (JSON encoded,
+    for one). A name that is not a column of the table raises KeyError."""
+    processors = [prompts.c[name].type.bind_processor(conn.dialect) for name in columns]
+    for row in rows:
+        for name, process in zip(columns, processors, strict=True):
+            value = row[name]
+            yield value if process is None else process(value)
 
 
 def insert_prompt(engine: sa.Engine, row: Row) -> None:
-    run_write(engine, _insert(row))
+    run_write(engine, _Insert(row))
 
 
 async def insert_prompt_async(engine: sa.Engine, row: Row) -> None:
-    await run_write_async(engine, _insert(row))
+    await run_write_async(engine, _Insert(row))
 
 
 def get_prompt(engine: sa.Engine, prompt_id: str) -> Row | None:
@@ -60,11 +156,11 @@ def prompt_at(engine: sa.Engine, job_id: str, seq: int) -> Row | None:
 
 def resolve(engine: sa.Engine, prompt_id: str, values: Row) -> bool:
     """Write the resolution if the prompt is still pending; False when someone was first."""
-    return run_write(engine, _resolve(prompt_id, values))
+    return run_write(engine, _Resolve(prompt_id, values))
 
 
 async def resolve_async(engine: sa.Engine, prompt_id: str, values: Row) -> bool:
-    return await run_write_async(engine, _resolve(prompt_id, values))
+    return await run_write_async(engine, _Resolve(prompt_id, values))
 
 
 def job_prompts(

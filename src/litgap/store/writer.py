@@ -5,6 +5,12 @@ SQLite admits one writer at a time, so writes queue anyway; queueing them here, 
 than on a lock, lets whatever arrived during a commit share the next one, and lets a
 coroutine wait for its write without holding a thread. The thread starts on the first
 write and ends after a moment with nothing to do, so an idle engine owns no thread.
+
+Each statement costs the writer a round for the GIL (sqlite3 lets go of it around each
+step), and under load that wait, not SQLite, is most of a write's cost. So writes of
+one kind may merge: a work with a `merge(conn, works) -> results` attribute is run
+with the others of its kind in a few statements, after the batch's plain works. Such a
+work must not depend on another write of the same batch.
 """
 
 import asyncio
@@ -87,7 +93,7 @@ class Writer:
                 self._engine.connect().execution_options(litgap_write=True) as conn,
                 conn.begin(),
             ):
-                results = [write.work(conn) for write in batch]
+                results = _run(conn, [write.work for write in batch])
         except Exception as err:
             if len(batch) == 1:
                 return [_Outcome(batch[0], error=err)]
@@ -96,6 +102,22 @@ class Writer:
             # cheaper in the common case than a savepoint around every write.
             return [outcome for write in batch for outcome in self._commit([write])]
         return [_Outcome(w, result) for w, result in zip(batch, results, strict=True)]
+
+
+def _run(conn: sa.Connection, works: list[Work]) -> list[Any]:
+    results: list[Any] = [None] * len(works)
+    kinds: dict[Callable[..., list[Any]], list[int]] = defaultdict(list)
+    for i, work in enumerate(works):
+        merge = getattr(work, "merge", None)
+        if merge is None:
+            results[i] = work(conn)
+        else:
+            kinds[merge].append(i)
+    for merge, positions in kinds.items():
+        merged = merge(conn, [works[i] for i in positions])
+        for i, result in zip(positions, merged, strict=True):
+            results[i] = result
+    return results
 
 
 def _deliver(outcomes: list[_Outcome]) -> None:
