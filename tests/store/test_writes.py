@@ -4,13 +4,13 @@ they share commits through the writer thread; on PostgreSQL each has its own."""
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from litgap.store.database import run_write, run_write_async
+from litgap.store.database import open_database, run_write, run_write_async
 from litgap.store.writer import IDLE_SECONDS
 
 scratch = sa.Table("scratch_writes", sa.MetaData(), sa.Column("n", sa.Integer, primary_key=True))
@@ -103,12 +103,12 @@ def test_a_coroutines_failing_write_raises_in_it(engine: sa.Engine, table: sa.Ta
     assert saved(engine) == [7]
 
 
-def test_an_idle_sqlite_engine_holds_no_thread(engine: sa.Engine, table: sa.Table) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL writes need no writer thread")
+def test_an_idle_sqlite_engine_holds_no_thread(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'litgap.db'}")
+    scratch.create(engine)
+    before = set(threading.enumerate())
     run_write(engine, lambda conn: conn.execute(insert(1)))
-    assert any(t.name == "store-writer" for t in threading.enumerate())
-    deadline = time.monotonic() + IDLE_SECONDS + 5
-    while any(t.name == "store-writer" for t in threading.enumerate()):
-        assert time.monotonic() < deadline, "the writer thread outlived its idle time"
-        time.sleep(0.05)
+    [writer] = [t for t in set(threading.enumerate()) - before if t.name == "store-writer"]
+    writer.join(timeout=IDLE_SECONDS + 5)
+    assert not writer.is_alive(), "the writer thread outlived its idle time"
+    engine.dispose()
