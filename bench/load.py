@@ -1,8 +1,9 @@
 """100 jobs x 100 answers through HTTP against a live server.
 
-The server runs in a child process (uvicorn, SQLite, fsync on). In it, 100 jobs each
-ask 100 prompts in a row through the real broker, waiting for each answer as a flow
-does. This process watches /ws for prompt_request events and answers each one with
+The server runs in a child process (uvicorn, SQLite, fsync on). In it, 100 running jobs
+each ask 100 prompts in a row through `JobContext.ask`, as a job's flow does (the
+prompt, the status moves to waiting_input and back, their events); the analysis
+between prompts is left out. This process watches /ws for prompt_request events and answers each one with
 POST /api/prompts/{id}/respond, 100 jobs at once. Prints answers per second
 (goal >= 1,000/s), the POST round trip p50/p99, and answer -> next prompt p50/p99;
 then checks that all 10,000 records are in the job documents.
@@ -26,11 +27,15 @@ JOBS, ANSWERS = int(os.environ.get("LOAD_JOBS", 100)), int(os.environ.get("LOAD_
 
 
 async def serve(workspace: Path, port: int) -> None:
-    """Child process: the real app, plus 100 synthetic flows asking through the broker."""
+    """Child process: the real app, plus 100 jobs whose flows only ask."""
     import uvicorn
 
+    from litgap.config import StoredConfig
+    from litgap.context import JobContext
     from litgap.responses import PromptSpec
     from litgap.settings import Settings
+    from litgap.status import JobStatus
+    from litgap.store import jobs as job_rows
     from litgap.web.server import freeze_startup_objects, server_config
     from tests.helpers import new_job
 
@@ -44,6 +49,9 @@ async def serve(workspace: Path, port: int) -> None:
     rt = app.state.runtime
 
     async def flow(job_id: str) -> None:
+        for status in (JobStatus.QUEUED, JobStatus.RUNNING):  # as a start does
+            job_rows.transition(rt.engine, job_id, status)
+        ctx = JobContext(rt, job_id, StoredConfig())
         for seq in range(ANSWERS):
             spec = PromptSpec(
                 type="continue",
@@ -52,9 +60,7 @@ async def serve(workspace: Path, port: int) -> None:
                 default="no",
                 context={"iteration": seq},
             )
-            # As JobContext.ask does: the durable insert is awaited, off the event loop.
-            row = await rt.broker.open_async(job_id, seq, spec, 300)
-            await rt.broker.wait(row["prompt_id"], row)
+            await ctx.ask(spec)
 
     job_ids = [new_job(rt) for _ in range(JOBS)]
     print(json.dumps(job_ids), flush=True)

@@ -59,6 +59,7 @@ class JobContext:
         # instead of waiting.
         self.suspend = suspend
         self._seq = 0
+        self._recorded: int | None = None  # the last seq in the store when this run began
         self._occurrences: Counter[str] = Counter()
         self._last_progress = 0.0
 
@@ -74,7 +75,15 @@ class JobContext:
         self._seq += 1
         self._occurrences[spec.type] += 1
         broker = self.runtime.broker
-        row = prompt_rows.prompt_at(self.runtime.engine, self.job_id, seq)
+        if self._recorded is None:
+            self._recorded = prompt_rows.last_seq(self.runtime.engine, self.job_id)
+        # Only this run asks for this job, so past what was recorded before it started
+        # there is nothing to look up.
+        row = (
+            prompt_rows.prompt_at(self.runtime.engine, self.job_id, seq)
+            if seq <= self._recorded
+            else None
+        )
         if row is not None and row["type"] != spec.type:
             raise HistoryMismatch(
                 f"job {self.job_id}: prompt {seq} was {row['type']!r} but the flow asks "
@@ -105,12 +114,12 @@ class JobContext:
             # Re-read: another process may have answered it since it was loaded.
             row = broker.expire(row["prompt_id"]) or broker.get(row["prompt_id"])
             if row["status"] == PromptStatus.PENDING:
-                self._set_status(JobStatus.WAITING_INPUT, f"waiting for {spec.type}")
+                await self._set_status(JobStatus.WAITING_INPUT, f"waiting for {spec.type}")
                 raise Suspended(row)
         if row["status"] == PromptStatus.PENDING:
-            self._set_status(JobStatus.WAITING_INPUT, f"waiting for {spec.type}")
+            await self._set_status(JobStatus.WAITING_INPUT, f"waiting for {spec.type}")
             row = await broker.wait(row["prompt_id"], row)
-            self._set_status(JobStatus.RUNNING, f"{spec.type} decided")
+            await self._set_status(JobStatus.RUNNING, f"{spec.type} decided")
         return self._applied(row)
 
     def _replay_answer(self, spec: PromptSpec) -> tuple[ReplayAnswer | None, str | None]:
@@ -134,8 +143,8 @@ class JobContext:
             raise NoDecision(f"no response to {row['type']} within {row['timeout_seconds']} s")
         return row["applied"]
 
-    def _set_status(self, status: JobStatus, stage: str) -> None:
-        row = job_rows.transition(self.runtime.engine, self.job_id, status, stage=stage)
+    async def _set_status(self, status: JobStatus, stage: str) -> None:
+        row = await job_rows.transition_async(self.runtime.engine, self.job_id, status, stage=stage)
         self.runtime.docs.mark(self.job_id)
         self.runtime.events.publish("job_update", _job_event(row))
 

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,7 +10,8 @@ import sqlalchemy as sa
 from litgap.clock import now_iso
 from litgap.exceptions import InvalidInput, InvalidTransition, UnknownJob
 from litgap.status import JobStatus
-from litgap.store.database import reading, run_write, writing
+from litgap.store import bulk
+from litgap.store.database import reading, run_write, run_write_async, writing
 from litgap.store.schema import jobs, prompts
 
 Row = dict[str, Any]
@@ -49,33 +51,82 @@ def update_job(engine: sa.Engine, job_id: str, **fields: Any) -> None:
 
 
 def transition(engine: sa.Engine, job_id: str, target: JobStatus, **fields: Any) -> Row:
-    """Move a job to `target`, stamping the transition; raises InvalidTransition when
-    the job's current status does not allow it (checked and written in one transaction)."""
-    at = now_iso()
+    """Move a job to `target`, stamping the transition in its log (except the moves
+    into and out of waiting for a decision); raises InvalidTransition when the job's
+    current status does not allow it (checked and written in one transaction)."""
+    return run_write(engine, _Transition(job_id, target, fields, now_iso()))
 
-    def work(conn: sa.Connection) -> Row:
+
+async def transition_async(engine: sa.Engine, job_id: str, target: JobStatus, **fields: Any) -> Row:
+    """transition() for a coroutine: the commit is awaited, off the event loop."""
+    return await run_write_async(engine, _Transition(job_id, target, fields, now_iso()))
+
+
+@dataclass(frozen=True)
+class _Transition:
+    """Merged with others on SQLite: one read of the jobs, the moves applied in order,
+    one UPDATE … FROM (VALUES …). A move that is not allowed raises, which makes the
+    writer run the batch's writes one by one, so that only that one fails."""
+
+    job_id: str
+    target: JobStatus
+    fields: Row
+    at: str
+
+    def __call__(self, conn: sa.Connection) -> Row:
         row = (
-            conn.execute(sa.select(jobs).where(jobs.c.job_id == job_id).with_for_update())
+            conn.execute(sa.select(jobs).where(jobs.c.job_id == self.job_id).with_for_update())
             .mappings()
             .first()
         )
         if row is None:
-            raise UnknownJob(job_id)
-        current = JobStatus(row["status"])
-        if current == target:
-            return dict(row)
-        if not current.can_become(target):
-            raise InvalidTransition(job_id, current, target)
-        values: Row = {"status": target.value, "updated_at": at, **fields}
-        values["transitions"] = [*row["transitions"], {"status": target.value, "at": at}]
-        if target == JobStatus.RUNNING and row["started_at"] is None:
-            values["started_at"] = at
-        if target.is_terminal:
-            values["completed_at"] = at
-        conn.execute(jobs.update().where(jobs.c.job_id == job_id).values(**values))
+            raise UnknownJob(self.job_id)
+        values = self.move(dict(row))
+        if values:
+            conn.execute(jobs.update().where(jobs.c.job_id == self.job_id).values(**values))
         return {**dict(row), **values}
 
-    return run_write(engine, work)
+    def move(self, row: Row) -> Row:
+        """The values that move `row` to the target (none if it is there already)."""
+        current = JobStatus(row["status"])
+        if current == self.target:
+            return {}
+        if not current.can_become(self.target):
+            raise InvalidTransition(self.job_id, current, self.target)
+        values: Row = {"status": self.target.value, "updated_at": self.at, **self.fields}
+        if {current, self.target} != {JobStatus.RUNNING, JobStatus.WAITING_INPUT}:
+            # A wait for a decision is on record in its prompt (requested_at to
+            # resolved_at): the log keeps the job's life, short however much it asks.
+            values["transitions"] = [
+                *row["transitions"],
+                {"status": self.target.value, "at": self.at},
+            ]
+        if self.target == JobStatus.RUNNING and row["started_at"] is None:
+            values["started_at"] = self.at
+        if self.target.is_terminal:
+            values["completed_at"] = self.at
+        return values
+
+    @staticmethod
+    def merge(conn: sa.Connection, writes: "list[_Transition]") -> list[Row]:
+        if conn.dialect.name != "sqlite" or len(writes) == 1:
+            return [write(conn) for write in writes]
+        wanted = sorted({write.job_id for write in writes})
+        current: dict[str, Row] = {}
+        for chunk in bulk.chunks(wanted):
+            for found in conn.execute(sa.select(jobs).where(jobs.c.job_id.in_(chunk))).mappings():
+                current[found["job_id"]] = dict(found)
+        changed: dict[str, Row] = {}
+        results = []
+        for write in writes:
+            if write.job_id not in current:
+                raise UnknownJob(write.job_id)
+            values = write.move(current[write.job_id])
+            current[write.job_id].update(values)
+            changed.setdefault(write.job_id, {"job_id": write.job_id}).update(values)
+            results.append(dict(current[write.job_id]))
+        bulk.update_rows(conn, jobs, "job_id", [v for v in changed.values() if len(v) > 1])
+        return results
 
 
 def active_job_ids(engine: sa.Engine) -> list[str]:

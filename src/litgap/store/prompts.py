@@ -1,37 +1,27 @@
 """Prompt rows. Resolution is a compare-and-set on status = pending: the first
 answer wins, whichever process gives it."""
 
-from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 
 from litgap.status import PromptStatus
+from litgap.store import bulk
 from litgap.store.database import reading, run_write, run_write_async, writing
 from litgap.store.schema import jobs, prompts
 
 Row = dict[str, Any]
-T = TypeVar("T")
 
 
 _RESOLVE = prompts.update().where(
     prompts.c.prompt_id == sa.bindparam("resolving"), prompts.c.status == PromptStatus.PENDING
 )
-# SQLite's bound-variable limit is 32,766; a prompt row has a dozen columns.
-_CHUNK = 1000
-
-
-def _chunks(items: list[T]) -> Iterator[list[T]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 @dataclass(frozen=True)
 class _Insert:
-    """A new pending prompt. The SQLite writer merges it with others into one
-    multi-row INSERT (SQL built from the rows' own column names, values bound)."""
+    """A new pending prompt; the SQLite writer merges it with others into one INSERT."""
 
     row: Row
 
@@ -43,17 +33,8 @@ class _Insert:
         if conn.dialect.name != "sqlite" or len(writes) == 1:
             for write in writes:
                 write(conn)
-            return [None] * len(writes)
-        by_columns: dict[tuple[str, ...], list[Row]] = defaultdict(list)
-        for write in writes:
-            by_columns[tuple(write.row)].append(write.row)
-        for columns, rows in by_columns.items():
-            for chunk in _chunks(rows):
-                marks = ", ".join([_marks(len(columns))] * len(chunk))
-                conn.exec_driver_sql(
-                    f"INSERT INTO prompts ({', '.join(columns)}) VALUES {marks}",
-                    tuple(_bound(conn, columns, chunk)),
-                )
+        else:
+            bulk.insert_rows(conn, prompts, [write.row for write in writes])
         return [None] * len(writes)
 
 
@@ -76,7 +57,7 @@ class _Resolve:
         if conn.dialect.name != "sqlite" or len(writes) == 1:
             return [write(conn) for write in writes]
         still_pending: set[str] = set()
-        for chunk in _chunks(writes):
+        for chunk in bulk.chunks(writes):
             found = conn.execute(
                 sa.select(sa.func.group_concat(prompts.c.prompt_id, " ")).where(
                     prompts.c.status == PromptStatus.PENDING,
@@ -84,46 +65,15 @@ class _Resolve:
                 )
             ).scalar()
             still_pending.update((found or "").split())
-        winners: dict[tuple[str, ...], list[_Resolve]] = defaultdict(list)
-        results = []
+        results, winners = [], []
         for write in writes:  # of two answers to one prompt in a batch, the first wins
             won = write.prompt_id in still_pending
             still_pending.discard(write.prompt_id)
             results.append(won)
             if won:
-                winners[tuple(write.values)].append(write)
-        for columns, group in winners.items():
-            for chunk in _chunks(group):
-                _update_from_values(conn, columns, chunk)
+                winners.append({"prompt_id": write.prompt_id, **write.values})
+        bulk.update_rows(conn, prompts, "prompt_id", winners)
         return results
-
-
-def _update_from_values(
-    conn: sa.Connection, columns: tuple[str, ...], writes: list[_Resolve]
-) -> None:
-    """One UPDATE for many rows, each with its own values."""
-    assignments = ", ".join(f"{name} = v.column{i + 2}" for i, name in enumerate(columns))
-    marks = ", ".join([_marks(len(columns) + 1)] * len(writes))
-    rows = [{"prompt_id": w.prompt_id, **w.values} for w in writes]
-    conn.exec_driver_sql(
-        f"UPDATE prompts SET {assignments} FROM (VALUES {marks}) AS v "
-        "WHERE prompts.prompt_id = v.column1",
-        tuple(_bound(conn, ("prompt_id", *columns), rows)),
-    )
-
-
-def _marks(count: int) -> str:
-    return "(" + ", ".join(["?"] * count) + ")"
-
-
-def _bound(conn: sa.Connection, columns: tuple[str, ...], rows: list[Row]) -> Iterator[Any]:
-    """The rows' values in order, converted as their columns' types say (JSON encoded,
-    for one). A name that is not a column of the table raises KeyError."""
-    processors = [prompts.c[name].type.bind_processor(conn.dialect) for name in columns]
-    for row in rows:
-        for name, process in zip(columns, processors, strict=True):
-            value = row[name]
-            yield value if process is None else process(value)
 
 
 def insert_prompt(engine: sa.Engine, row: Row) -> None:
@@ -241,6 +191,15 @@ def job_of(engine: sa.Engine, prompt_id: str) -> str | None:
             .where(prompts.c.prompt_id == prompt_id)
         ).first()
     return found[0] if found else None
+
+
+def last_seq(engine: sa.Engine, job_id: str) -> int:
+    """The number of the job's latest prompt, pending or not; -1 before its first."""
+    with reading(engine) as conn:
+        found = conn.execute(
+            sa.select(sa.func.max(prompts.c.seq)).where(prompts.c.job_id == job_id)
+        ).scalar()
+    return -1 if found is None else int(found)
 
 
 def count_resolved(engine: sa.Engine, job_id: str) -> int:
