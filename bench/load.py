@@ -1,12 +1,12 @@
 """100 jobs x 100 answers through HTTP against a live server.
 
 The server runs in a child process (uvicorn, SQLite, fsync on). In it, 100 running jobs
-each ask 100 prompts in a row through `JobContext.ask`, as a job's flow does (the
-prompt, the status moves to waiting_input and back, their events); the analysis
-between prompts is left out. This process watches /ws for prompt_request events and answers each one with
-POST /api/prompts/{id}/respond, 100 jobs at once. Prints answers per second
-(goal >= 1,000/s), the POST round trip p50/p99, and answer -> next prompt p50/p99;
-then checks that all 10,000 records are in the job documents.
+each ask 100 prompts in a row through `JobContext.ask`, as a job's flow does: the
+prompt, the job's move to waiting_input and back, and their events (the analysis
+between prompts is left out). This process watches /ws for prompt_request events and
+answers each one with POST /api/prompts/{id}/respond, 100 jobs at once. Prints answers
+per second (goal >= 1,000/s), the POST round trip p50/p99, and answer -> next prompt
+p50/p99; then checks that all 10,000 records are in the job documents.
 """
 
 import asyncio
