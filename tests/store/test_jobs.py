@@ -1,6 +1,8 @@
 """store/jobs.py on SQLite and PostgreSQL: rows, transitions, lists."""
 
+import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -9,6 +11,7 @@ from litgap.exceptions import InvalidInput, InvalidTransition, UnknownJob
 from litgap.status import JobStatus
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
+from litgap.store.database import open_database
 from tests.store import rows
 
 
@@ -88,6 +91,82 @@ def test_concurrent_transitions_are_serialised(engine: sa.Engine) -> None:
     assert errors == []
     history = job_rows.get_job(engine, row["job_id"])["transitions"]
     assert [t["status"] for t in history] == ["draft", "queued", "running"]
+
+
+def test_waits_for_decisions_change_the_status_but_stay_out_of_the_log(
+    engine: sa.Engine,
+) -> None:
+    row = rows.job()
+    job_rows.insert_job(engine, row)
+    for status in ("queued", "running", "waiting_input", "running", "waiting_input"):
+        moved = job_rows.transition(engine, row["job_id"], JobStatus(status))
+        assert moved["status"] == status
+    job_rows.transition(engine, row["job_id"], JobStatus.CANCELLED)
+    history = job_rows.get_job(engine, row["job_id"])["transitions"]
+    assert [t["status"] for t in history] == ["draft", "queued", "running", "cancelled"]
+
+
+def test_transitions_written_together_are_all_applied(engine: sa.Engine) -> None:
+    """On SQLite the writer merges them: one read, the moves in order, one UPDATE."""
+    jobs = [rows.job() for _ in range(30)]
+    for job in jobs:
+        job_rows.insert_job(engine, job)
+
+    async def start(job_id: str) -> list[str]:
+        moved = []
+        for status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            row = await job_rows.transition_async(engine, job_id, status, stage=status)
+            moved.append(row["status"])
+        return moved
+
+    async def start_all() -> list[list[str]]:
+        return list(await asyncio.gather(*(start(job["job_id"]) for job in jobs)))
+
+    assert asyncio.run(start_all()) == [["queued", "running"]] * 30
+    for job in jobs:
+        found = job_rows.get_job(engine, job["job_id"])
+        assert (found["status"], found["stage"]) == ("running", "running")
+        assert [t["status"] for t in found["transitions"]] == ["draft", "queued", "running"]
+        assert found["started_at"] is not None
+
+
+def test_two_moves_of_one_job_in_one_batch_apply_in_order(tmp_path: Path) -> None:
+    """The SQLite writer keeps the order in which writes were submitted."""
+    engine = open_database(f"sqlite:///{tmp_path / 'litgap.db'}")
+    job = rows.job()
+    job_rows.insert_job(engine, job)
+
+    async def both() -> list[dict[str, object]]:
+        return list(
+            await asyncio.gather(
+                job_rows.transition_async(engine, job["job_id"], JobStatus.QUEUED),
+                job_rows.transition_async(engine, job["job_id"], JobStatus.RUNNING),
+            )
+        )
+
+    assert [r["status"] for r in asyncio.run(both())] == ["queued", "running"]
+    assert job_rows.get_job(engine, job["job_id"])["status"] == "running"
+    engine.dispose()
+
+
+def test_a_forbidden_transition_written_with_others_fails_alone(engine: sa.Engine) -> None:
+    jobs = [rows.job() for _ in range(10)]
+    for job in jobs:
+        job_rows.insert_job(engine, job)
+
+    async def move_all() -> list[object]:
+        moves = [
+            job_rows.transition_async(
+                engine, job["job_id"], JobStatus.COMPLETED if i == 3 else JobStatus.QUEUED
+            )
+            for i, job in enumerate(jobs)
+        ]
+        return list(await asyncio.gather(*moves, return_exceptions=True))
+
+    outcomes = asyncio.run(move_all())
+    assert [isinstance(o, InvalidTransition) for o in outcomes] == [i == 3 for i in range(10)]
+    statuses = [job_rows.get_job(engine, job["job_id"])["status"] for job in jobs]
+    assert statuses == ["draft" if i == 3 else "queued" for i in range(10)]
 
 
 def test_progress_is_live_state_and_leaves_updated_at(engine: sa.Engine) -> None:
