@@ -26,23 +26,30 @@ sys.path.insert(0, str(ROOT))
 JOBS, ANSWERS = int(os.environ.get("LOAD_JOBS", 100)), int(os.environ.get("LOAD_ANSWERS", 100))
 
 
-async def serve(workspace: Path, port: int) -> None:
-    """Child process: the real app, plus 100 jobs whose flows only ask."""
+def run_server(workspace: Path, port: int) -> None:
+    """Child process: the app as `litgap serve` runs it (same settings, same event loop),
+    plus 100 jobs whose flows only ask."""
+    from litgap.settings import Settings
+    from litgap.web.server import freeze_startup_objects, server_config
+
+    config = server_config(Settings(workspace=workspace, port=port))
+    freeze_startup_objects()
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(serve(config))
+
+
+async def serve(config: Any) -> None:
     import uvicorn
 
     from litgap.config import StoredConfig
     from litgap.context import JobContext
     from litgap.responses import PromptSpec
-    from litgap.settings import Settings
     from litgap.status import JobStatus
     from litgap.store import jobs as job_rows
-    from litgap.web.server import freeze_startup_objects, server_config
     from tests.helpers import new_job
 
-    config = server_config(Settings(workspace=workspace, port=port))
     app = config.app
     server = uvicorn.Server(config)
-    freeze_startup_objects()  # as `litgap serve` does
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
@@ -157,7 +164,7 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        asyncio.run(serve(Path(sys.argv[2]), int(sys.argv[3])))
+        run_server(Path(sys.argv[2]), int(sys.argv[3]))
         return
     from litgap.runtime import open_runtime
     from litgap.services.auth import Role, create_user
