@@ -70,6 +70,13 @@ class Paper:
     title: str
     kind: str  # pdf, text, markdown, database row
     pages: tuple[Page, ...]
+    # The source file's sha256 (a database row: the file's, with "#<row>"); evidence
+    # ids are built from it, so they survive a rename of the file.
+    sha256: str = ""
+    year: int | None = None
+    authors: tuple[str, ...] = ()
+    doi: str | None = None
+    venue: str | None = None
 
 
 @dataclass(frozen=True)
