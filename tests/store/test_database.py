@@ -22,7 +22,7 @@ def test_migrations_build_the_declared_schema(engine: sa.Engine) -> None:
 def test_upgrading_again_changes_nothing(engine: sa.Engine) -> None:
     upgrade(engine)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0001",)]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0002",)]
 
 
 def test_cluster_processes_starting_together_migrate_one_at_a_time() -> None:

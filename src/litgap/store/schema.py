@@ -22,11 +22,16 @@ jobs = sa.Table(
     sa.Column("stage", sa.String(200), nullable=False, server_default=""),
     sa.Column("transitions", sa.JSON, nullable=False),
     sa.Column("replay_of", sa.String(40)),
+    # Lineage (migration 0002): the job this one was made from, and how
+    # ("replay_of" | "revision_of" | "continues"). replay_of stays for older readers.
+    sa.Column("parent_job_id", sa.String(40)),
+    sa.Column("relation", sa.String(20)),
     sa.Column("legacy", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_by", sa.String(100)),
     sa.Column("search_text", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_jobs_created", "created_at", "job_id"),
     sa.Index("ix_jobs_status_created", "status", "created_at"),
+    sa.Index("ix_jobs_parent", "parent_job_id", "relation"),
 )
 
 prompts = sa.Table(
