@@ -1,51 +1,22 @@
 """The corpus: papers read from PDF, text, Markdown and research-database CSV files.
 
-A file that cannot be read (corrupt or encrypted PDF, empty file, text that is not
-UTF-8, a PDF above the page limit...) is skipped with its reason; the reasons travel
-with the corpus into the report. Papers come out in a canonical order (by id), so the
-order the files were given in never changes a result.
+Each format has its reader in `ingest/`. A file that cannot be read (corrupt or
+encrypted PDF, empty file, text that is not UTF-8, a file over a bound of `Limits`...)
+is skipped with its reason; the reasons travel with the corpus into the report. Papers
+come out in a canonical order (by id), so the order the files were given in never
+changes a result.
 """
 
-import csv
 import hashlib
-import io
-import json
-import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pypdf import PdfReader
-
+from litgap.pipeline.cache import Cache
 from litgap.pipeline.errors import CorpusError
+from litgap.pipeline.ingest import DEFAULT_MAX_PAGES, Limits, Source, Unreadable, reader_for
 
 Progress = Callable[[float, str], None]
-
-DEFAULT_MAX_PAGES = 2000
-SUFFIXES = {".pdf": "pdf", ".txt": "text", ".md": "markdown", ".markdown": "markdown"}
-DATABASE_SUFFIX = ".csv"
-TITLE_COLUMN = "TITLE"
-# Research-database columns that describe where a paper came from rather than what it
-# says; their words would only add noise to the evidence.
-METADATA_COLUMNS = frozenset(
-    {
-        "APA_REFERENCE",
-        "CROSS_REFERENCES_COUNT",
-        "EXTRACTION_METHOD",
-        "EXTRACTION_QUALITY",
-        "FILENAME",
-        "FULL_TEXT_LINK",
-        "MENTIONED_PAPERS",
-        "PUBLICATION_YEAR",
-        "REVIEW_TIMESTAMP",
-        "SIMILAR_PAPERS",
-        "SOURCE",
-        "SUMMARIZED_FROM_CHUNKS",
-    }
-)
-_NOT_PROSE = re.compile(r"^(?:[\d.,%\s+-]*|true|false|none|null|n/?a)$", re.I)
-_TITLE_LIMIT = 200
-
 
 @dataclass(frozen=True)
 class Page:
@@ -77,6 +48,9 @@ class Paper:
     authors: tuple[str, ...] = ()
     doi: str | None = None
     venue: str | None = None
+    # PDFs a library entry (BibTeX, RIS) names, by lower-case base name: when one is in
+    # the corpus, the entry takes its full text (ingest/references.link_attachments).
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,18 +77,24 @@ class Corpus:
         object.__setattr__(self, "skipped", skipped)
 
 
-class _Skip(Exception):
-    """A file (or row) that cannot be used; the message is its reason."""
-
-
 def load_corpus(
-    paths: Sequence[Path], *, max_pages: int = DEFAULT_MAX_PAGES, progress: Progress | None = None
+    paths: Sequence[Path],
+    *,
+    limits: Limits | None = None,
+    cache: Cache | None = None,
+    max_pages: int | None = None,
+    progress: Progress | None = None,
 ) -> Corpus:
     """Read every file (directories are searched for files; hidden files are ignored).
 
-    Raises CorpusError when no file yields a readable paper; the message lists the
-    reasons files were skipped.
+    `limits` bounds each file (pages, seconds, characters); `max_pages`, when given,
+    overrides `limits.max_pages`. `cache` keeps what costly readers extracted, by the
+    file's sha256 and the reader's version. Raises CorpusError when no file yields a
+    readable paper; the message lists the reasons files were skipped.
     """
+    limits = limits or Limits()
+    if max_pages is not None:
+        limits = replace(limits, max_pages=max_pages)
     files = _catalogue(_expand(paths))
     papers: list[Paper] = []
     skipped: list[Skipped] = []
@@ -137,9 +117,12 @@ def load_corpus(
         taken[name] = taken.get(name, 0) + 1
         paper_id = name if taken[name] == 1 else f"{name} ({taken[name]})"
         try:
-            found, rows_skipped = _read_file(name, paper_id, raw, max_pages)
-        except _Skip as reason:
-            skipped.append(Skipped(paper_id, str(reason)))
+            if not raw.strip():
+                raise Unreadable("empty file")
+            read = reader_for(Path(name).suffix)
+            found, rows_skipped = read(Source(name, paper_id, raw, digest, cache), limits)
+        except Unreadable as err:
+            skipped.append(Skipped(paper_id, err.reason))
             continue
         papers.extend(found)
         skipped.extend(rows_skipped)
@@ -190,160 +173,4 @@ def _catalogue(paths: Iterator[Path]) -> list[tuple[str, Path, str]]:
     return files
 
 
-def _read_file(
-    name: str, paper_id: str, raw: bytes, max_pages: int
-) -> tuple[list[Paper], list[Skipped]]:
-    if not raw.strip():
-        raise _Skip("empty file")
-    suffix = Path(name).suffix.lower()
-    if suffix == DATABASE_SUFFIX:
-        return _read_database(paper_id, _decode(raw))
-    kind = SUFFIXES.get(suffix)
-    if kind is None:
-        allowed = ", ".join(sorted([*SUFFIXES, DATABASE_SUFFIX]))
-        raise _Skip(f"unsupported file type {suffix or '(none)'!r}; expected one of {allowed}")
-    if kind == "pdf":
-        return [_read_pdf(paper_id, Path(name).stem, raw, max_pages)], []
-    text = _decode(raw).replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise _Skip("empty file (no text)")
-    title = _first_line(text, markdown=kind == "markdown") or Path(name).stem
-    return [Paper(paper_id, title, kind, (Page(None, text),))], []
-
-
-def _decode(raw: bytes) -> str:
-    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as err:
-        bad = raw[err.start : err.start + 1].hex()
-        raise _Skip(f"not UTF-8 text (byte 0x{bad} at offset {err.start})") from err
-    if "\x00" in text:
-        raise _Skip("binary content (NUL bytes), not text")
-    return text
-
-
-def _first_line(text: str, *, markdown: bool) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if markdown:
-        headings = [line.lstrip("#").strip() for line in lines if line.startswith("#")]
-        lines = headings + lines
-    return lines[0][:_TITLE_LIMIT] if lines else ""
-
-
-def _read_pdf(paper_id: str, stem: str, raw: bytes, max_pages: int) -> Paper:
-    # pypdf raises many kinds of exception on a damaged file (its own errors, but also
-    # KeyError, ValueError, RecursionError ...); any of them means "corrupt" here.
-    try:
-        reader = PdfReader(io.BytesIO(raw))
-        if reader.is_encrypted and not _decrypts_without_password(reader):
-            raise _Skip("encrypted PDF: it needs a password to be read")
-        count = len(reader.pages)
-        if count > max_pages:
-            raise _Skip(f"PDF has {count} pages, more than the limit of {max_pages}")
-        texts = [page.extract_text() or "" for page in reader.pages]
-        title = _pdf_title(reader)
-    except _Skip:
-        raise
-    except Exception as err:
-        detail = str(err).strip() or type(err).__name__
-        raise _Skip(f"corrupt PDF: {detail[:200]}") from err
-    pages = tuple(Page(n, t) for n, t in enumerate(texts, start=1) if t.strip())
-    if not pages:
-        raise _Skip("PDF has no extractable text (scanned images?)")
-    return Paper(paper_id, title or stem, "pdf", pages)
-
-
-def _decrypts_without_password(reader: PdfReader) -> bool:
-    # A PDF with only an owner password (print/copy restrictions) opens with an empty
-    # user password and is readable; one with a user password is not.
-    try:
-        return bool(reader.decrypt(""))
-    except Exception:
-        return False
-
-
-def _pdf_title(reader: PdfReader) -> str:
-    try:
-        title = reader.metadata.title if reader.metadata else None
-    except Exception:
-        return ""
-    return " ".join(str(title).split())[:_TITLE_LIMIT] if title else ""
-
-
-def _read_database(name: str, text: str) -> tuple[list[Paper], list[Skipped]]:
-    """One paper per row of a research-database CSV (the Literature-Review format)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader, [])]
-        columns = {h.upper(): i for i, h in enumerate(header)}
-        if TITLE_COLUMN not in columns:
-            raise _Skip(f"CSV is not a research database: no {TITLE_COLUMN} column")
-        papers: list[Paper] = []
-        skipped: list[Skipped] = []
-        for number, row in enumerate(reader, start=1):
-            if not any(cell.strip() for cell in row):
-                continue
-            paper_id = f"{name} row {number}"
-            page = _row_text(header, row)
-            if page is None:
-                skipped.append(Skipped(paper_id, "no text in any column"))
-                continue
-            title = _cell(row, columns[TITLE_COLUMN]) or _cell(row, columns.get("FILENAME"))
-            papers.append(
-                Paper(paper_id, title[:_TITLE_LIMIT] or paper_id, "database row", (page,))
-            )
-    except csv.Error as err:
-        raise _Skip(f"unreadable CSV near line {reader.line_num}: {err}") from err
-    if not papers:
-        raise _Skip("CSV research database has no rows with text")
-    return papers, skipped
-
-
-def _cell(row: list[str], index: int | None) -> str:
-    if index is None or index >= len(row):
-        return ""
-    return " ".join(row[index].split())
-
-
-def _row_text(header: list[str], row: list[str]) -> Page | None:
-    """A row's prose columns as one text, one paragraph per column.
-
-    One text rather than one per column: cells are short, and scored alone a cell would
-    count as a fragment (see scoring.length_weight) though it is a reviewer's summary.
-    """
-    parts: list[str] = []
-    sections: list[tuple[int, str]] = []
-    offset = 0
-    for column, cell in zip(header, row, strict=False):
-        if column.upper() in METADATA_COLUMNS or _NOT_PROSE.match(cell.strip()):
-            continue
-        text = _flatten(cell.strip()).strip()
-        if text:
-            sections.append((offset, column))
-            parts.append(text)
-            offset += len(text) + 2
-    if not parts:
-        return None
-    return Page(None, "\n\n".join(parts), tuple(sections))
-
-
-def _flatten(cell: str) -> str:
-    """A JSON-list cell as plain text: its strings, or the evidence quoted in its claims."""
-    if not cell.startswith("["):
-        return cell
-    try:
-        items = json.loads(cell)
-    except ValueError:
-        return cell
-    if not isinstance(items, list):
-        return cell
-    parts = []
-    for item in items:
-        if isinstance(item, str):
-            parts.append(item)
-        elif isinstance(item, dict) and isinstance(item.get("evidence_chunk"), str):
-            # Claims from an earlier review quote the paper in "evidence_chunk"; their
-            # summaries restate the framework's words, which would score as evidence.
-            parts.append(item["evidence_chunk"])
-    return "\n".join(parts)
+__all__ = ["DEFAULT_MAX_PAGES", "Corpus", "Limits", "Page", "Paper", "Skipped", "load_corpus"]

@@ -1,0 +1,113 @@
+"""Duplicate papers: the same paper reached twice (the same file twice, a research-
+database row and the PDF of that paper, a library entry and its attachment).
+
+A paper is a duplicate of another when their source files have the same sha256, when
+their DOIs are the same, or when their normalised titles are the same and their DOIs
+do not contradict each other. Of a group of duplicates the paper with the most to read
+is kept (a PDF before a text file, before a library entry, before a database row), then
+the first by id, so the choice never depends on the order files were given in.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from litgap.pipeline.corpus import Corpus, Paper, Skipped
+
+# Shorter titles ("Introduction", "Results") name sections, not papers.
+MIN_TITLE_CHARS = 12
+_KIND_RANK = {"pdf": 0, "text": 1, "markdown": 1, "bibtex": 2, "ris": 2, "database row": 3}
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.I)
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What tells one paper from another, without its text."""
+
+    id: str
+    kind: str
+    sha256: str = ""
+    title: str = ""
+    doi: str | None = None
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    paper: str  # the id of the paper left out
+    duplicate_of: str  # the id of the paper kept
+    reason: str  # "same content", "same DOI" or "same title"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"paper": self.paper, "duplicate_of": self.duplicate_of, "reason": self.reason}
+
+
+def normalise_title(title: str) -> str:
+    """Lower case, accents and punctuation dropped, spaces collapsed; "" when too short
+    to identify a paper."""
+    decomposed = unicodedata.normalize("NFKD", title.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = _NOT_WORD.sub(" ", plain).split()
+    joined = " ".join(words)
+    return joined if len(joined) >= MIN_TITLE_CHARS else ""
+
+
+def normalise_doi(doi: str | None) -> str | None:
+    """A DOI without its resolver prefix, lower case (DOIs are case-insensitive)."""
+    if not doi:
+        return None
+    bare = _DOI_PREFIX.sub("", doi.strip()).strip().rstrip(".").lower()
+    return bare if bare.startswith("10.") else None
+
+
+def identity(paper: Paper) -> Identity:
+    return Identity(paper.id, paper.kind, paper.sha256, paper.title, paper.doi)
+
+
+def _rank(item: Identity) -> tuple[int, str]:
+    return (_KIND_RANK.get(item.kind, 1), item.id)
+
+
+def _match(a: Identity, b: Identity) -> str | None:
+    if a.sha256 and a.sha256 == b.sha256:
+        return "same content"
+    doi_a, doi_b = normalise_doi(a.doi), normalise_doi(b.doi)
+    if doi_a and doi_a == doi_b:
+        return "same DOI"
+    if doi_a and doi_b:
+        return None  # two DOIs: two papers, whatever their titles say
+    title_a = normalise_title(a.title)
+    if title_a and title_a == normalise_title(b.title):
+        return "same title"
+    return None
+
+
+def find_duplicates(
+    papers: Iterable[Identity], existing: Sequence[Identity] = ()
+) -> list[Duplicate]:
+    """The duplicates among `papers`, and of `papers` against `existing` (a corpus the
+    papers are added to: its papers are always the ones kept). Sorted by paper id."""
+    kept: list[Identity] = list(existing)
+    found: list[Duplicate] = []
+    for item in sorted(papers, key=_rank):
+        match = next(((k, r) for k in kept if (r := _match(item, k)) is not None), None)
+        if match is None:
+            kept.append(item)
+        else:
+            found.append(Duplicate(item.id, match[0].id, match[1]))
+    return sorted(found, key=lambda d: d.paper)
+
+
+def dedupe_corpus(corpus: Corpus) -> Corpus:
+    """The corpus with each duplicate moved to `skipped`, its reason naming the paper
+    kept: the report counts papers, not files."""
+    duplicates = {d.paper: d for d in find_duplicates(identity(p) for p in corpus.papers)}
+    if not duplicates:
+        return corpus
+    papers = tuple(p for p in corpus.papers if p.id not in duplicates)
+    skipped = tuple(
+        Skipped(d.paper, f"duplicate of {d.duplicate_of!r} ({d.reason})")
+        for d in duplicates.values()
+    )
+    return Corpus(papers, (*corpus.skipped, *skipped))
