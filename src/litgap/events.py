@@ -1,8 +1,10 @@
 """In-process event bus: job_update, prompt_request, prompt_resolved.
 
-Publishers may be on any thread; each subscriber is an asyncio queue drained on its
-own loop. Slow subscribers lose nothing: queues are unbounded, and a reconnecting
-client starts from a snapshot anyway.
+Publishers may be on any thread; each subscriber is a queue drained on its own loop.
+A subscriber may bound its queue (the WebSocket does): one that falls that far behind
+is marked `overflowed` and gets nothing more, so a slow client costs a bounded amount
+of memory; it reconnects and starts from a fresh snapshot. Unbounded subscribers (a
+terminal watching its own job) lose nothing.
 """
 
 import asyncio
@@ -26,13 +28,43 @@ def call_on(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args
     if running is loop:
         callback(*args)
     else:
-        loop.call_soon_threadsafe(callback, *args)
+        try:
+            loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop closed between the check and the call
+            pass
+
+
+class Subscription:
+    """One subscriber's events, in order. With a `limit`, the first event that finds
+    the queue full sets `overflowed` and is dropped, as is every later one."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=limit or 0)
+        self.overflowed = asyncio.Event()
+
+    def offer(self, event: Event) -> None:
+        """Called on the subscriber's loop."""
+        if self.overflowed.is_set():
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+    async def get(self) -> Event:
+        return await self._queue.get()
+
+    def qsize(self) -> int:
+        return self._queue.qsize()
+
+    def empty(self) -> bool:
+        return self._queue.empty()
 
 
 class EventBus:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queues: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = []
+        self._subscribers: list[tuple[asyncio.AbstractEventLoop, Subscription]] = []
         self._listeners: list[Callable[[Event], None]] = []
 
     def publish(self, kind: str, data: dict[str, Any], *, relayed: bool = False) -> None:
@@ -40,10 +72,10 @@ class EventBus:
         to other processes) are skipped for an event that came from elsewhere."""
         event: Event = {"type": kind, "data": data}
         with self._lock:
-            queues = list(self._queues)
+            subscribers = list(self._subscribers)
             listeners = list(self._listeners)
-        for loop, queue in queues:
-            call_on(loop, queue.put_nowait, event)
+        for loop, subscription in subscribers:
+            call_on(loop, subscription.offer, event)
         if relayed:
             return
         for listener in listeners:
@@ -55,13 +87,15 @@ class EventBus:
             self._listeners.append(listener)
 
     @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator["asyncio.Queue[Event]"]:
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        entry = (asyncio.get_running_loop(), queue)
+    async def subscribe(self, limit: int | None = None) -> AsyncIterator[Subscription]:
+        """This process's events from now on, until the block ends; `limit` bounds
+        how many may wait unread (see Subscription)."""
+        subscription = Subscription(limit)
+        entry = (asyncio.get_running_loop(), subscription)
         with self._lock:
-            self._queues.append(entry)
+            self._subscribers.append(entry)
         try:
-            yield queue
+            yield subscription
         finally:
             with self._lock:
-                self._queues.remove(entry)
+                self._subscribers.remove(entry)

@@ -14,6 +14,30 @@ from rich.markup import escape
 from litgap.clock import parse_iso, utcnow
 from litgap.responses import SPECIAL_VALUES
 
+# C0 controls, DEL, C1 controls, and the bidi embeddings, overrides and isolates that
+# reorder what follows them on screen. Tab and newline stay: they lay text out and
+# cannot move the cursor over earlier lines.
+_BIDI = {0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
+_HIDDEN = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)]}
+_HIDDEN.update({c: f"\\u{c:04x}" for c in _BIDI})
+del _HIDDEN[0x09], _HIDDEN[0x0A]
+
+
+def visible(text: object) -> str:
+    """`text` with every control character that a terminal would obey (ESC, BEL, CR,
+    DEL, C1, bidi overrides) shown as its escape, e.g. ESC as the four characters
+    ``\\x1b``: user and file text can neither move the cursor, nor rewrite earlier
+    lines, nor reach the clipboard (OSC 52). Lone surrogates are shown escaped too."""
+    out = str(text).translate(_HIDDEN)
+    if out.isascii():
+        return out
+    return out.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def shown(text: object) -> str:
+    """`visible(text)` made safe for rich markup as well."""
+    return escape(visible(text))
+
 
 def parse_choice(text: str, options: list[str], multiple: bool) -> str | list[str] | None:
     """'2' or '1,3' (numbers) or option names; None when it cannot be understood."""
@@ -67,10 +91,10 @@ def ask(pending: dict[str, Any], console: Console, stream: TextIO = sys.stdin) -
     multiple = bool(data.get("multiple"))
     default = data.get("default")
     console.print()
-    console.print(f"[bold]{escape(str(data.get('message', pending['type'])))}[/bold]")
+    console.print(f"[bold]{shown(data.get('message', pending['type']))}[/bold]")
     for number, option in enumerate(options, start=1):
         marker = "  [green](default)[/green]" if option == default else ""
-        console.print(f"  {number}. {escape(option)}{marker}")
+        console.print(f"  {number}. {shown(option)}{marker}")
     hint = "numbers separated by commas" if multiple else "a number"
     if default is not None:
         hint += ", Enter for the default"
@@ -87,4 +111,4 @@ def ask(pending: dict[str, Any], console: Console, stream: TextIO = sys.stdin) -
         choice = parse_choice(line, options, multiple) if options else line
         if choice is not None:
             return choice
-        console.print(f"[red]Not an option: {escape(line)!s}.[/red] Try again.")
+        console.print(f"[red]Not an option: {shown(line)}.[/red] Try again.")

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from litgap.ids import validate_job_id
 
+PRIVATE_DIR = 0o700
+
 
 @dataclass(frozen=True)
 class Workspace:
@@ -27,7 +29,10 @@ class Workspace:
         return self.job_dir(job_id) / "job_data.json"
 
     def create_job_dirs(self, job_id: str) -> Path:
+        """The job's folder with inputs/ and results/, private to this user (0700).
+        Raises FileExistsError when the folder exists."""
         folder = self.job_dir(job_id)
-        (folder / "inputs").mkdir(parents=True, exist_ok=False)
-        (folder / "results").mkdir()
+        folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=False)
+        (folder / "inputs").mkdir(mode=PRIVATE_DIR)
+        (folder / "results").mkdir(mode=PRIVATE_DIR)
         return folder

@@ -64,3 +64,35 @@ def test_a_session_needs_a_user(engine: sa.Engine) -> None:
                 "expires_at": AT,
             },
         )
+
+
+def test_replacing_a_token_ends_the_users_sessions_only(engine: sa.Engine) -> None:
+    user_rows.insert_user(engine, "ada", "admin", "a" * 64, AT)
+    user_rows.insert_user(engine, "bob", "viewer", "b" * 64, AT)
+    ada = user_rows.user_by_name(engine, "ada")
+    bob = user_rows.user_by_name(engine, "bob")
+    assert ada is not None and bob is not None
+    for user, key in ((ada, "s1"), (bob, "s2")):
+        user_rows.insert_session(
+            engine,
+            {
+                "session_hash": key * 32,
+                "user_id": user["user_id"],
+                "csrf_token": "c",
+                "created_at": AT,
+                "expires_at": "2099-01-01T00:00:00.000000Z",
+            },
+        )
+    replaced = user_rows.replace_token(engine, "ada", "d" * 64)
+    assert replaced is not None and replaced["user_id"] == ada["user_id"]
+    assert user_rows.user_by_token(engine, "a" * 64) is None
+    found = user_rows.user_by_token(engine, "d" * 64)
+    assert found is not None and found["name"] == "ada"
+    assert user_rows.count_sessions(engine, ada["user_id"]) == 0
+    assert user_rows.count_sessions(engine, bob["user_id"]) == 1
+
+
+def test_replacing_the_token_of_no_such_user_changes_nothing(engine: sa.Engine) -> None:
+    user_rows.insert_user(engine, "ada", "admin", "a" * 64, AT)
+    assert user_rows.replace_token(engine, "nobody", "d" * 64) is None
+    assert user_rows.user_by_token(engine, "a" * 64) is not None

@@ -3,6 +3,7 @@ so that "saved" means on disk; PostgreSQL needs nothing special."""
 
 import asyncio
 import contextlib
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -81,9 +82,25 @@ def upgrade(engine: sa.Engine) -> None:
         command.upgrade(config, "head")
 
 
+PRIVATE = 0o600
+
+
+def _make_private(path: Path) -> None:
+    """Create the SQLite file 0600 before SQLite opens it, and tighten an existing one
+    with its WAL and SHM files: they hold session CSRF tokens and token hashes. SQLite
+    gives the -wal and -shm files it creates the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if name.stat().st_mode & 0o777 != PRIVATE:
+                os.chmod(name, PRIVATE)
+
+
 def open_database(url: str) -> sa.Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite:///") and url.removeprefix("sqlite:///") not in ("", ":memory:"):
+        _make_private(Path(url.removeprefix("sqlite:///")))
     engine = create_engine(url)
     upgrade(engine)
     return engine

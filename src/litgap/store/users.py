@@ -63,3 +63,28 @@ def session_user(engine: sa.Engine, session_hash: str, now: str) -> tuple[Row, s
 def delete_session(engine: sa.Engine, session_hash: str) -> None:
     with writing(engine) as conn:
         conn.execute(sessions.delete().where(sessions.c.session_hash == session_hash))
+
+
+def replace_token(engine: sa.Engine, name: str, token_hash: str) -> Row | None:
+    """Give user `name` a new token hash and end all of its sessions, in one
+    transaction; the user's row, or None when there is no such user."""
+    with writing(engine) as conn:
+        found = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
+        if found is None:
+            return None
+        conn.execute(
+            users.update().where(users.c.user_id == found["user_id"]).values(token_hash=token_hash)
+        )
+        conn.execute(sessions.delete().where(sessions.c.user_id == found["user_id"]))
+    return dict(found)
+
+
+def count_sessions(engine: sa.Engine, user_id: int) -> int:
+    with reading(engine) as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(sessions)
+                .where(sessions.c.user_id == user_id)
+            ).scalar_one()
+        )

@@ -1,7 +1,4 @@
-"""Cluster commands: `litgap worker` and `litgap db migrate-to URL`.
-
-They join the main command line when `litgap.cli` imports this module.
-"""
+"""Cluster commands: `litgap worker` and `litgap db migrate-to URL`."""
 
 import asyncio
 import logging
@@ -10,20 +7,19 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from litgap.cli import WorkspaceOpt, _fail, _settings, app, console, db_app
+from litgap.cli.app import WorkspaceOpt, console, fail, load_settings
 from litgap.exceptions import LitgapError
 from litgap.store.copy import copy_database, shown_url
 from litgap.store.database import open_database
+from litgap.terminal import shown
 
 
-def _shown(url: str) -> str:
+def _safe_url(url: str) -> str:
     return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
-@app.command()
 def worker(
     workspace: WorkspaceOpt = None,
     concurrency: Annotated[
@@ -35,9 +31,9 @@ def worker(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every task")] = False,
 ) -> None:
     """Run jobs from the cluster's queue (PostgreSQL) until SIGINT or SIGTERM."""
-    settings = _settings(workspace)
+    settings = load_settings(workspace)
     if not settings.db_url.startswith("postgresql"):
-        raise _fail(
+        raise fail(
             "a worker needs the cluster's PostgreSQL database: set "
             "LITGAP_DATABASE_URL=postgresql+psycopg://user:password@host/dbname",
             2,
@@ -49,13 +45,12 @@ def worker(
     from litgap.executor.queue import run_worker
 
     console.print(
-        f"litgap worker on {escape(_shown(settings.db_url))}  workspace "
-        f"{settings.workspace.resolve()}  concurrency {concurrency}"
+        f"litgap worker on {shown(_safe_url(settings.db_url))}  workspace "
+        f"{shown(settings.workspace.resolve())}  concurrency {concurrency}"
     )
     asyncio.run(run_worker(settings, concurrency=concurrency, name=name))
 
 
-@db_app.command("migrate-to")
 def db_migrate_to(
     url: Annotated[
         str,
@@ -68,23 +63,23 @@ def db_migrate_to(
     ] = None,
 ) -> None:
     """Copy the workspace's database into an empty one (stop the dashboard first)."""
-    settings = _settings(workspace)
+    settings = load_settings(workspace)
     source_url = source or settings.model_copy(update={"database_url": None}).db_url
     if source_url.startswith("sqlite:///"):
         path = Path(source_url.removeprefix("sqlite:///"))
         if not path.is_file():
-            raise _fail(f"no database to copy: {path} does not exist")
-    if _shown(source_url) == _shown(url):
-        raise _fail("the source and the target are the same database")
+            raise fail(f"no database to copy: {path} does not exist")
+    if _safe_url(source_url) == _safe_url(url):
+        raise fail("the source and the target are the same database")
     try:
         src = open_database(source_url)
         dst = open_database(url)
     except sa.exc.SQLAlchemyError as err:
-        raise _fail(f"cannot open a database: {err.__class__.__name__}: {err}") from err
+        raise fail(f"cannot open a database: {err.__class__.__name__}: {err}") from err
     try:
         report = copy_database(src, dst)
     except LitgapError as err:
-        raise _fail(err.detail) from err
+        raise fail(err.detail) from err
     finally:
         src.dispose()
         dst.dispose()
@@ -93,7 +88,7 @@ def db_migrate_to(
         table.add_row(line.name, str(line.source_rows), str(line.target_rows))
     console.print(table)
     console.print(
-        f"All rows copied into {escape(shown_url(dst))}. Point every process at it with "
+        f"All rows copied into {shown(shown_url(dst))}. Point every process at it with "
         "LITGAP_DATABASE_URL; job folders stay in the workspace, which dashboard and "
         "workers must share."
     )

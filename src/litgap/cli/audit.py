@@ -1,7 +1,4 @@
-"""Audit commands: `litgap jobs export`, `litgap jobs replay`, `litgap verify`.
-
-Registered onto the command line of cli.py when this module is imported.
-"""
+"""Audit commands: `litgap jobs export`, `litgap jobs replay`, `litgap verify`."""
 
 import asyncio
 import getpass
@@ -11,27 +8,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from litgap import terminal
-from litgap.cli import (
-    WorkspaceOpt,
-    _fail,
-    _open,
-    _print_job,
-    _run_here,
-    app,
-    console,
-    jobs_app,
-)
+from litgap.cli.app import WorkspaceOpt, console, fail, open_workspace
+from litgap.cli.display import print_job
+from litgap.cli.run import run_here
 from litgap.exceptions import LitgapError
 from litgap.services import diff, export, replay
 from litgap.services import jobs as job_service
 from litgap.services.manifest import verify_archive
 from litgap.status import JobStatus
+from litgap.terminal import shown
 
 
-@jobs_app.command("export")
 def jobs_export(
     job_id: str,
     output: Annotated[
@@ -42,7 +31,7 @@ def jobs_export(
     """Export a job's record as a ZIP with a SHA-256 manifest (any status; a job that has
     not ended is marked partial)."""
     target = output or Path(f"{job_id}.zip")
-    rt = _open(workspace)
+    rt = open_workspace(workspace)
     try:
         plan = export.plan_export(rt, job_id)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -57,15 +46,15 @@ def jobs_export(
             Path(tmp).unlink(missing_ok=True)
             raise
     except LitgapError as err:
-        raise _fail(err.detail) from err
+        raise fail(err.detail) from err
     except OSError as err:
-        raise _fail(f"cannot write {target}: {err.strerror or err}") from err
+        raise fail(f"cannot write {target}: {err.strerror or err}") from err
     finally:
         rt.close()
     size = target.stat().st_size
     note = "  [yellow]PARTIAL: the job has not ended[/yellow]" if plan.partial else ""
     console.print(
-        f"Exported {job_id} to {escape(str(target))}: {len(summary.entries)} files "
+        f"Exported {shown(job_id)} to {shown(str(target))}: {len(summary.entries)} files "
         f"+ {export.MANIFEST}, {size:,} bytes{note}"
     )
 
@@ -90,13 +79,12 @@ def _parse_overrides(items: list[str], records: list[dict[str, Any]]) -> dict[st
     for item in items:
         prompt_id, sep, value = item.partition("=")
         if not sep or not prompt_id.strip():
-            raise _fail(f"--override {item!r}: expected PROMPT_ID=VALUE")
+            raise fail(f"--override {item!r}: expected PROMPT_ID=VALUE")
         prompt_id = prompt_id.strip()
         overrides[prompt_id] = _override_value(value.strip(), by_id.get(prompt_id))
     return overrides
 
 
-@jobs_app.command("replay")
 def jobs_replay(
     job_id: str,
     override: Annotated[
@@ -109,47 +97,48 @@ def jobs_replay(
 ) -> None:
     """Re-run a job with its inputs and recorded answers, here in the terminal; a prompt
     that no longer matches the original is asked again."""
-    rt = _open(workspace)
+    rt = open_workspace(workspace)
     try:
         try:
             records = job_service.job_history(rt, job_id)
             overrides = _parse_overrides(override or [], records)
             row = replay.create_replay(rt, job_id, overrides, created_by=getpass.getuser())
         except LitgapError as err:
-            raise _fail(err.detail) from err
+            raise fail(err.detail) from err
         new_id = row["job_id"]
-        console.print(f"Replay [bold]{new_id}[/bold] of {job_id}")
-        asyncio.run(_run_here(rt, new_id))
+        console.print(f"Replay [bold]{new_id}[/bold] of {shown(job_id)}")
+        asyncio.run(run_here(rt, new_id))
         rt.docs.flush()
-        _print_job(rt, new_id)
+        print_job(rt, new_id)
         compared = diff.diff_jobs(rt, job_id, new_id)
         final = job_service.get_job(rt, new_id)["status"]
     finally:
         rt.close()
     colour = "green" if compared["reproduced"] else "yellow"
-    console.print(f"\nCompared with {job_id}: [{colour}]{escape(compared['verdict'])}[/{colour}]")
+    console.print(
+        f"\nCompared with {shown(job_id)}: [{colour}]{shown(compared['verdict'])}[/{colour}]"
+    )
     if final != JobStatus.COMPLETED:
         raise typer.Exit(1)
 
 
-@app.command("verify")
 def verify(
     archive: Annotated[Path, typer.Argument(help="A ZIP written by litgap jobs export")],
 ) -> None:
     """Check an exported ZIP against its MANIFEST.sha256; exit 1 naming any altered,
     missing or unlisted file."""
     if not archive.is_file():
-        raise _fail(f"file not found: {archive}")
+        raise fail(f"file not found: {archive}")
     try:
         result = verify_archive(archive)
     except LitgapError as err:
-        raise _fail(err.detail) from err
+        raise fail(err.detail) from err
     for name in result.altered:
-        console.print(f"[red]ALTERED[/red]   {escape(name)}")
+        console.print(f"[red]ALTERED[/red]   {shown(name)}")
     for name in result.missing:
-        console.print(f"[red]MISSING[/red]   {escape(name)}")
+        console.print(f"[red]MISSING[/red]   {shown(name)}")
     for name in result.unlisted:
-        console.print(f"[red]UNLISTED[/red]  {escape(name)}")
+        console.print(f"[red]UNLISTED[/red]  {shown(name)}")
     if result.partial:
         console.print("[yellow]Partial export: the job had not ended when it was made.[/yellow]")
     if not result.ok:
