@@ -1,11 +1,9 @@
 """Fixtures for the pipeline tests: real files written to tmp_path, nothing mocked."""
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
 
 from tests.unit.pipeline.inputs import pdf_bytes
 
@@ -17,13 +15,7 @@ def make_pdf(tmp_path: Path) -> MakePdf:
     """make_pdf(name, pages, password=None) writes a real PDF, one string per page."""
 
     def make(name: str, pages: list[str], password: str | None = None) -> Path:
-        data = pdf_bytes(pages)
-        if password is not None:
-            writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-            writer.encrypt(password)
-            out = io.BytesIO()
-            writer.write(out)
-            data = out.getvalue()
+        data = pdf_bytes(pages, password=password)
         path = tmp_path / name
         path.write_bytes(data)
         return path

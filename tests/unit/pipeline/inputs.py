@@ -1,8 +1,11 @@
 """Inputs the pipeline tests build on: a small framework, paper texts, real PDFs."""
 
+import io
+import zlib
 from typing import Any
 
 from fpdf import FPDF
+from fpdf.enums import EncryptionMethod
 
 from litgap.pipeline import Corpus, Page, Paper
 
@@ -10,13 +13,65 @@ SOIL = "Pillar 1: Soil Health"
 WATER = "Pillar 2: Water Use"
 
 
-def pdf_bytes(pages: list[str]) -> bytes:
+def pdf_bytes(
+    pages: list[str],
+    password: str | None = None,
+    title: str | None = None,
+    author: str | None = None,
+    published: str | None = None,
+) -> bytes:
+    """A real PDF, one string per page; `password` "" restricts it by an owner password
+    only (readable), any other locks it with a user password. `published` (a date) goes
+    into the XMP metadata as publishers write it."""
     pdf = FPDF()
     pdf.set_font("Helvetica", size=11)
+    if title is not None:
+        pdf.set_title(title)
+    if author is not None:
+        pdf.set_author(author)
+    if published is not None:
+        pdf.set_xmp_metadata(
+            '<rdf:Description xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/">'
+            f"<prism:publicationDate>{published}</prism:publicationDate></rdf:Description>"
+        )
     for text in pages:
         pdf.add_page()
         pdf.multi_cell(0, 6, text)
+    if password is not None:
+        pdf.set_encryption(
+            owner_password="owner", user_password=password, encryption_method=EncryptionMethod.RC4
+        )
     return bytes(pdf.output())
+
+
+def inflating_pdf(text_chars: int) -> bytes:
+    """A one-page PDF whose deflated content stream shows `text_chars` characters of
+    text: ~4 KB per MiB of text on disk (the attack of a small file with huge text)."""
+    line = b"(Nitrogen fixation by legume root nodules feeds the next wheat crop.) Tj T*\n"
+    shown = len(line) - len(b"() Tj T*\n")
+    content = b"BT /F1 1 Tf 1 TL 0 0 Td\n" + line * max(1, text_chars // shown) + b"ET\n"
+    stream = zlib.compress(content, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
 
 
 def framework_data() -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Reading the corpus: every supported format, and every way a file can fail to be read."""
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from litgap.pipeline import CorpusError, load_corpus
+from litgap.pipeline.ingest import Limits
 from tests.unit.pipeline.conftest import MakePdf
 from tests.unit.pipeline.inputs import COVER_CROPS, DRIP, LEGUMES
 
@@ -18,6 +20,7 @@ Write = Callable[[str, str | bytes], Path]
 def database_csv(rows: list[dict[str, str]]) -> str:
     columns = ["TITLE", "FILENAME", "MAJOR_FINDINGS", "KEYWORDS", "PUBLICATION_YEAR"]
     columns += ["Requirement(s)"]
+    columns += sorted({key for row in rows for key in row} - set(columns))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -79,8 +82,64 @@ def test_pdf_restricted_only_by_an_owner_password_is_read(make_pdf: MakePdf) -> 
 
 def test_pdf_above_the_page_limit_is_skipped(make_pdf: MakePdf, write: Write) -> None:
     long = make_pdf("long.pdf", [LEGUMES, DRIP, COVER_CROPS])
-    corpus = load_corpus([long, write("drip.txt", DRIP)], max_pages=2)
-    assert corpus.skipped[0].reason == "PDF has 3 pages, more than the limit of 2"
+    corpus = load_corpus([long, write("drip.txt", DRIP)], limits=Limits(max_pages=2))
+    assert corpus.skipped[0].reason == "PDF has 3 pages, more than the limit of 2 (max_pdf_pages)"
+
+
+def test_max_pages_given_alone_overrides_the_limits(make_pdf: MakePdf, write: Write) -> None:
+    long = make_pdf("long.pdf", [LEGUMES, DRIP, COVER_CROPS])
+    corpus = load_corpus([long, write("drip.txt", DRIP)], limits=Limits(), max_pages=2)
+    assert corpus.skipped[0].name == "long.pdf"
+
+
+def test_a_paper_carries_its_source_files_sha256(make_pdf: MakePdf, write: Write) -> None:
+    paths = [make_pdf("legumes.pdf", [LEGUMES]), write("drip.txt", DRIP)]
+    corpus = load_corpus(paths)
+    assert {p.id: p.sha256 for p in corpus.papers} == {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in paths
+    }
+
+
+def test_a_database_row_carries_the_files_sha256_and_its_row(write: Write) -> None:
+    path = write("db.csv", database_csv([ROW, dict(ROW, TITLE="Cover crops")]))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert [p.sha256 for p in load_corpus([path]).papers] == [f"{digest}#1", f"{digest}#2"]
+
+
+def test_a_database_row_gives_its_publication_year(write: Write) -> None:
+    assert load_corpus([write("db.csv", database_csv([ROW]))]).papers[0].year == 2021
+
+
+def test_a_database_row_without_a_year_has_none(write: Write) -> None:
+    row = dict(ROW, PUBLICATION_YEAR="N/A")
+    assert load_corpus([write("db.csv", database_csv([row]))]).papers[0].year is None
+
+
+def test_a_database_row_gives_doi_authors_and_venue_from_their_columns(write: Write) -> None:
+    extra = {
+        "DOI": "https://doi.org/10.1145/3664647.3680573",
+        "AUTHORS": json.dumps(["Xu, Q.", "Pan, G."]),
+        "SOURCE": "ACM Multimedia",
+    }
+    paper = load_corpus([write("db.csv", database_csv([ROW | extra]))]).papers[0]
+    assert (paper.doi, paper.authors, paper.venue) == (
+        "10.1145/3664647.3680573",
+        ("Xu, Q.", "Pan, G."),
+        "ACM Multimedia",
+    )
+    assert "10.1145" not in paper.pages[0].text
+
+
+def test_a_database_row_takes_authors_from_its_apa_reference_and_doi_from_its_link(
+    write: Write,
+) -> None:
+    extra = {
+        "APA_REFERENCE": "Xu, Q., Fang, X., & Pan, G. (2024). RSNN: Recurrent spiking networks.",
+        "FULL_TEXT_LINK": "http://dx.doi.org/10.1145/3379350.3416153",
+    }
+    paper = load_corpus([write("db.csv", database_csv([ROW | extra]))]).papers[0]
+    assert paper.authors == ("Xu, Q.", "Fang, X.", "Pan, G.")
+    assert paper.doi == "10.1145/3379350.3416153"
 
 
 def test_pdf_without_text_is_skipped(make_pdf: MakePdf, write: Write) -> None:
