@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     max_note_chars: int = Field(default=2000, ge=1)
     max_text_response_chars: int = Field(default=2000, ge=1)
     max_pdf_pages: int = Field(default=2000, ge=1)
+    # Bounds on reading one corpus file (pipeline.ingest.Limits): a file over one is
+    # skipped with a reason naming it, and the job goes on.
+    max_file_seconds: float = Field(default=30.0, gt=0)
+    max_file_chars: int = Field(default=5_000_000, ge=1)
     # Seconds between store checks while a prompt waits: catches answers given by
     # another process (CLI, a second server) when no in-process signal arrives.
     prompt_poll_seconds: float = Field(default=1.0, gt=0)
