@@ -84,13 +84,15 @@ def load_corpus(
     cache: Cache | None = None,
     max_pages: int | None = None,
     progress: Progress | None = None,
+    dedupe: bool = True,
 ) -> Corpus:
     """Read every file (directories are searched for files; hidden files are ignored).
 
     `limits` bounds each file (pages, seconds, characters); `max_pages`, when given,
     overrides `limits.max_pages`. `cache` keeps what costly readers extracted, by the
     file's sha256 and the reader's version. Raises CorpusError when no file yields a
-    readable paper; the message lists the reasons files were skipped.
+    readable paper; the message lists the reasons files were skipped. With `dedupe`, a
+    paper reached twice (a CSV row and its PDF, same DOI or title) counts once.
     """
     limits = limits or Limits()
     if max_pages is not None:
@@ -128,9 +130,16 @@ def load_corpus(
         skipped.extend(rows_skipped)
     if progress is not None:
         progress(1.0, "reading corpus")
+    # Imported here: both modules build on this one's types.
+    from litgap.pipeline.dedupe import dedupe_corpus
+    from litgap.pipeline.ingest.references import link_attachments
+
+    papers, unlinked = link_attachments(papers)
+    skipped.extend(unlinked)
     if not papers:
         raise CorpusError(_nothing_readable(len(files), skipped))
-    return Corpus(tuple(papers), tuple(skipped))
+    corpus = Corpus(tuple(papers), tuple(skipped))
+    return dedupe_corpus(corpus) if dedupe else corpus
 
 
 def _nothing_readable(count: int, skipped: list[Skipped]) -> str:

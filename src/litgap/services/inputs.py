@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from litgap.exceptions import InvalidInput, PayloadTooLarge
 
-CORPUS_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".csv")
+CORPUS_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".csv", ".bib", ".ris", ".zip")
 CHUNK = 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._()\- ]+")
 

@@ -32,6 +32,8 @@ READERS: dict[str, str] = {
     ".md": "text",
     ".markdown": "text",
     ".csv": "database",
+    ".bib": "bibtex",
+    ".ris": "ris",
 }
 
 
