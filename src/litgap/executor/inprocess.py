@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litgap.events import Event
+from litgap.executor import check_runs_here, runs_on_queue
 from litgap.executor.runner import run_job
 from litgap.runtime import Runtime
 from litgap.services.jobs import start_job
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 class InProcessExecutor:
     def __init__(self, runtime: Runtime) -> None:
+        check_runs_here(runtime)  # never beside a cluster's workers
         self._rt = runtime
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
@@ -68,7 +70,14 @@ async def run_watching(
     rt: Runtime, job_id: str, handle: Callable[[Event], Awaitable[None]]
 ) -> None:
     """Start a job in this process and hand each of its events to `handle` until the
-    job's run ends (the terminal's `litgap run`, `jobs replay`, and tests)."""
+    job's run ends (the terminal's `litgap run`, `jobs replay`, and tests). On a
+    cluster's database the job goes to the queue instead, and its events come from the
+    worker that runs it."""
+    if runs_on_queue(rt.engine):
+        from litgap.executor.queue import watch_on_queue
+
+        await watch_on_queue(rt, job_id, handle)
+        return
     executor = InProcessExecutor(rt)
     async with rt.events.subscribe() as queue:
         start_job(rt, executor, job_id)

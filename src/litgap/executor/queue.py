@@ -14,16 +14,24 @@ Every run of a job carries `lock=job_id`, so a job's runs never overlap, and the
 queueing lock `run:<job_id>`, so a burst of wake-ups collapses into one waiting run.
 A run that finds nothing to do (the job ended, or still waits for a prompt that is not
 due) returns at once. Each worker also sweeps, every heartbeat: it hands the jobs of
-dead workers (no heartbeat for `worker_stalled_seconds`) to the queue again, times out
-overdue prompts, and defers a run for any active job that nothing would continue.
+dead workers (no heartbeat for `worker_stalled_seconds`) to the queue again (and wakes
+the workers at once), removes those workers' rows, times out overdue prompts, defers a
+run for any active job that nothing would continue, and clears what is left over:
+the timeouts of prompts no longer pending, and the failed runs of ended jobs. An answer
+removes its prompt's timeout itself. So a dead worker's job moves on within
+`worker_stalled_seconds` plus at most one heartbeat.
+
+This module and `cluster_events` are the only ones that import procrastinate and
+psycopg (the `cluster` extra); the embedded default never imports them.
 """
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import procrastinate
@@ -35,8 +43,10 @@ from procrastinate.schema import SchemaManager
 
 from litgap.clock import now_iso, parse_iso
 from litgap.cluster_events import EventBridge
+from litgap.events import Event
 from litgap.executor.runner import run_job
 from litgap.runtime import Runtime, open_runtime
+from litgap.services.jobs import start_job
 from litgap.settings import Settings
 from litgap.status import JobStatus, PromptSource
 from litgap.store import jobs as job_rows
@@ -63,6 +73,36 @@ _ORPHANS = sa.text(
         SELECT 1 FROM prompts p WHERE p.job_id = j.job_id AND p.status = 'pending'))
     ORDER BY j.created_at
     """
+)
+# What no run will ever need again: timeouts of prompts no longer pending (answered in a
+# process without the queue's hook, or timed out by a sweep), and the runs of ended jobs
+# that failed (a killed worker's run, handed back while another run was waiting).
+_LEFTOVERS = (
+    sa.text(
+        """
+        DELETE FROM procrastinate_jobs q
+        WHERE q.task_name = :expire AND q.status = 'todo'
+          AND NOT EXISTS (
+            SELECT 1 FROM prompts p
+            WHERE p.prompt_id = q.args->>'prompt_id' AND p.status = 'pending')
+        """
+    ),
+    sa.text(
+        """
+        DELETE FROM procrastinate_jobs q
+        WHERE q.status IN ('failed', 'cancelled', 'aborted', 'succeeded')
+          AND (q.task_name = :expire OR EXISTS (
+            SELECT 1 FROM jobs j
+            WHERE j.job_id = q.lock
+              AND j.status NOT IN ('draft', 'queued', 'running', 'waiting_input')))
+        """
+    ),
+)
+# What procrastinate's own trigger sends for a new job: a retried run (an UPDATE, which
+# the trigger does not see) would otherwise wait for the workers' next poll.
+_WAKE_WORKERS = (
+    f"SELECT pg_notify('procrastinate_queue_v1#{QUEUE}', %(p)s), "
+    "pg_notify('procrastinate_any_queue_v1', %(p)s)"
 )
 
 
@@ -138,12 +178,23 @@ class JobQueue:
             stopped = manager.cancel_job_by_id(job.id, abort=aborting) or stopped
         return stopped
 
+    def drop_timeout(self, prompt_id: str) -> bool:
+        """Remove the prompt's scheduled timeout, if it is still waiting."""
+        dropped = False
+        manager = self.app.job_manager
+        for job in manager.list_jobs(queueing_lock=f"expire:{prompt_id}", status="todo"):
+            if job.id is not None:
+                dropped = manager.cancel_job_by_id(job.id, delete_job=True) or dropped
+        return dropped
+
     def continue_on_answer(self, prompt: Row) -> None:
-        """A `PromptBroker.on_resolved` hook: the job goes on with the resolution."""
+        """A `PromptBroker.on_resolved` hook: the job goes on with the resolution, and
+        the prompt's timeout leaves the queue."""
         if prompt.get("source") == PromptSource.REPLAY:
             return  # answered inside the job's own run, which goes on by itself
         try:
             self.run(prompt["job_id"])
+            self.drop_timeout(prompt["prompt_id"])
         except queue_errors.ConnectorException:
             # The answer is stored: do not fail its request. A worker's sweep finds the
             # job that nothing continues and continues it.
@@ -188,6 +239,36 @@ async def queue_executor(runtime: Runtime) -> AsyncIterator[QueueExecutor]:
     finally:
         await bridge.stop()
         executor.close()
+
+
+async def watch_on_queue(
+    rt: Runtime,
+    job_id: str,
+    handle: Callable[[Event], Awaitable[None]],
+    *,
+    check_seconds: float = 2.0,
+) -> None:
+    """`run_watching` on a cluster's database: the job goes to the queue and a worker
+    runs it; this process hands each of the job's events (relayed from the workers) to
+    `handle` until the job ends. Answers given in `handle` continue the job on the queue.
+    The store is checked every `check_seconds` too: events are announcements, and one
+    lost while reconnecting must not leave the terminal waiting for ever."""
+    async with queue_executor(rt) as executor, rt.events.subscribe() as events:
+        start_job(rt, executor, job_id)
+        while True:
+            try:
+                event = await asyncio.wait_for(events.get(), check_seconds)
+            except TimeoutError:
+                row = await asyncio.to_thread(job_rows.get_job, rt.engine, job_id)
+                if JobStatus(row["status"]).is_terminal:
+                    return
+                continue
+            data = event["data"]
+            if data.get("job_id") != job_id:
+                continue
+            await handle(event)
+            if event["type"] == "job_update" and JobStatus(data["status"]).is_terminal:
+                return
 
 
 # -- the worker --------------------------------------------------------------------------
@@ -245,31 +326,51 @@ class Worker:
     async def sweep(self) -> None:
         """Hand back stalled jobs, time out overdue prompts, continue orphaned jobs."""
         manager = self.app.job_manager
+        stalled_seconds = self.settings.worker_stalled_seconds
         stalled = await manager.get_stalled_jobs(
-            seconds_since_heartbeat=self.settings.worker_stalled_seconds, queue=QUEUE
+            seconds_since_heartbeat=stalled_seconds, queue=QUEUE
         )
-        for job in stalled:
-            await self._retry(job)
+        retried = [job for job in stalled if await self._retry(job)]
+        if retried:
+            await asyncio.to_thread(self._wake_workers, retried)
+        for worker_id in await manager.prune_stalled_workers(stalled_seconds):
+            log.warning("removed silent worker %s", worker_id)
         await asyncio.to_thread(self.rt.broker.expire_overdue)
         for job_id in await asyncio.to_thread(self._orphans):
             log.info("continuing %s: nothing else would", job_id)
             self.queue.run(job_id)
+        await asyncio.to_thread(self._clear_leftovers)
 
-    async def _retry(self, job: Any) -> None:
+    async def _retry(self, job: Any) -> bool:
+        """Hand a dead worker's run back to the queue; True when it waits again."""
         manager = self.app.job_manager
         try:
             await manager.retry_job(job)
             log.warning("job %s of a silent worker handed back to the queue", job.call_string)
+            return True
         except queue_errors.UniqueViolation:
-            # A run of the same job is already waiting: that one continues it.
-            await manager.finish_job_by_id_async(job.id, QueueStatus.FAILED, delete_job=False)
+            # A run of the same job is already waiting: that one continues it, and this
+            # one has nothing left to say.
+            await manager.finish_job_by_id_async(job.id, QueueStatus.FAILED, delete_job=True)
         except queue_errors.ConnectorException as err:
             # Another worker's sweep was first.
             log.debug("retrying %s: %s", job.call_string, err)
+        return False
+
+    def _wake_workers(self, jobs: list[Any]) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            for job in jobs:
+                payload = json.dumps({"type": "job_inserted", "job_id": job.id})
+                conn.execute(_WAKE_WORKERS, {"p": payload})
 
     def _orphans(self) -> list[str]:
         with reading(self.rt.engine) as conn:
             return [row[0] for row in conn.execute(_ORPHANS)]
+
+    def _clear_leftovers(self) -> None:
+        with self.rt.engine.begin() as conn:
+            for statement in _LEFTOVERS:
+                conn.execute(statement, {"expire": EXPIRE_TASK})
 
     async def _sweep_forever(self) -> None:
         while True:
