@@ -74,6 +74,10 @@ class NotReplayable(LitgapError):
     status_code = 409
 
 
+class NotContinuable(LitgapError):
+    status_code = 409
+
+
 class AuthenticationRequired(LitgapError):
     status_code = 401
 
