@@ -161,4 +161,3 @@ def _workers(database_url: str) -> int:
     with psycopg.connect(conninfo(database_url)) as conn:
         row = conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
         return int(row[0]) if row else 0
-

@@ -2,6 +2,7 @@
 defers, a worker runtime runs the queue until nothing is due (procrastinate's burst
 mode), and the assertions read the store and the queue's table."""
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,3 +178,65 @@ async def test_the_sweep_times_out_overdue_prompts_and_continues(node: Node) -> 
     job = job_service.get_job(node.dashboard, job_id)
     assert job["status"] == "completed"
     assert [(p["status"], p["applied"]) for p in job["prompts"]] == [("timed_out", "ONCE")]
+
+
+async def test_an_answer_takes_its_prompts_timeout_off_the_queue(node: Node) -> None:
+    job_id = node.start_sample()
+    await node.drain()
+    node.answer(job_id, "ALL")
+    assert node.rows() == [("litgap.run_job", "todo", job_id, None)]
+
+
+def _leave_row(node: Node, task: str, status: str, lock: str | None, prompt_id: str) -> None:
+    with psycopg.connect(node.dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args, status) "
+            "VALUES ('litgap', %s, %s, %s, %s)",
+            (task, lock, json.dumps({"prompt_id": prompt_id}), status),
+        )
+
+
+async def test_the_sweep_clears_what_no_run_will_need(node: Node) -> None:
+    ended = node.start_sample(pillar_selections="ALL", run_mode="ONCE")
+    waiting = node.start_sample()
+    await node.drain()
+    assert job_service.get_job(node.dashboard, ended)["status"] == "completed"
+    # A killed run handed back while another waited, of a job that then completed; one
+    # of a job still waiting; the timeout of a prompt answered where no hook ran.
+    _leave_row(node, "litgap.run_job", "failed", ended, "")
+    _leave_row(node, "litgap.run_job", "failed", waiting, "")
+    _leave_row(node, "litgap.expire_prompt", "todo", None, "prm_answered_long_ago")
+    async with node.worker.app.open_async():
+        await node.worker.sweep()
+    rows = node.rows()
+    assert ("litgap.run_job", "failed", waiting, None) in rows
+    assert [r for r in rows if r[2] == ended] == []
+    assert [r[1] for r in rows if r[0] == "litgap.expire_prompt"] == ["todo"]  # the live one
+
+
+async def test_the_sweep_removes_a_silent_workers_row(node: Node) -> None:
+    node.rows(
+        "INSERT INTO procrastinate_workers (last_heartbeat) "
+        "VALUES (now() - interval '1 hour') RETURNING id"
+    )
+    async with node.worker.app.open_async():
+        await node.worker.sweep()
+    assert node.rows("SELECT count(*) FROM procrastinate_workers") == [(0,)]
+
+
+async def test_a_run_handed_back_wakes_the_workers_at_once(node: Node) -> None:
+    node.start_sample()
+    node.rows(
+        "INSERT INTO procrastinate_workers (last_heartbeat) "
+        "VALUES (now() - interval '1 hour') RETURNING id"
+    )
+    [(run_id,)] = node.rows(
+        "UPDATE procrastinate_jobs SET status = 'doing', worker_id = "
+        "(SELECT max(id) FROM procrastinate_workers) RETURNING id"
+    )
+    with psycopg.connect(node.dsn, autocommit=True) as listener:
+        listener.execute('LISTEN "procrastinate_queue_v1#litgap"')
+        async with node.worker.app.open_async():
+            await node.worker.sweep()
+        payloads = [json.loads(n.payload) for n in listener.notifies(timeout=2, stop_after=1)]
+    assert payloads == [{"type": "job_inserted", "job_id": run_id}]
