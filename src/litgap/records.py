@@ -66,6 +66,10 @@ def job_header(row: Row) -> dict[str, Any]:
         "results": row["summary"],
         "error": row["error"],
         "replay_of": row["replay_of"],
+        # Lineage: the job this one was made from, and how (replay_of, revision_of,
+        # continues); rows read before migration 0002 have neither.
+        "parent_job_id": row.get("parent_job_id"),
+        "relation": row.get("relation"),
         "created_by": row["created_by"],
         "transitions": row["transitions"],
     }
