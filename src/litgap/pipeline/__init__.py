@@ -15,6 +15,7 @@ from litgap.pipeline.analysis import (
 )
 from litgap.pipeline.corpus import Corpus, Page, Paper, Skipped, load_corpus
 from litgap.pipeline.errors import CorpusError, FrameworkError, PipelineError
+from litgap.pipeline.models import SCORERS, ModelUnavailable, scorer_info
 from litgap.pipeline.pillars import (
     Framework,
     Pillar,
@@ -24,11 +25,13 @@ from litgap.pipeline.pillars import (
     parse_framework,
 )
 from litgap.pipeline.report import SCHEMA_VERSION, build_report, render_outputs, summarize
+from litgap.pipeline.results import PaperScore, evidence_id
 from litgap.pipeline.sample import sample_corpus_paths, sample_framework_path
 
 __all__ = [
     "GAP_THRESHOLD",
     "SCHEMA_VERSION",
+    "SCORERS",
     "Analyzer",
     "Corpus",
     "CorpusError",
@@ -36,8 +39,10 @@ __all__ = [
     "Framework",
     "FrameworkError",
     "IterationResult",
+    "ModelUnavailable",
     "Page",
     "Paper",
+    "PaperScore",
     "Pillar",
     "PipelineError",
     "Requirement",
@@ -45,6 +50,7 @@ __all__ = [
     "SubRequirement",
     "SubResult",
     "build_report",
+    "evidence_id",
     "gap_changes",
     "has_converged",
     "load_corpus",
@@ -53,5 +59,6 @@ __all__ = [
     "render_outputs",
     "sample_corpus_paths",
     "sample_framework_path",
+    "scorer_info",
     "summarize",
 ]

@@ -12,6 +12,26 @@ corroboration. A sub-requirement under GAP_THRESHOLD is a gap. Requirement compl
 is the mean of its sub-requirements, a pillar's the mean of its requirements, the
 overall figure the mean of the analysed pillars.
 
+Scores come from the chosen scorer (`scorers/`: "lexical" TF-IDF, or "semantic":
+dense embeddings fused with it), all on the same scale. With `rerank`, a
+cross-encoder re-orders each sub-requirement's RERANK_TOP best passages: it decides
+their order, not their strength (the i-th passage after reranking gets the i-th best
+score of the set), because its probabilities are calibrated for ranking, not as
+evidence strength.
+
+Each sub-requirement keeps its EVIDENCE_PER_SUB best passages (several per paper
+allowed), each with a stable evidence_id (`evidence_id`), and per paper its best score.
+
+Reviewer verdicts (`verdicts`: evidence_id -> "accept" | "reject") apply as follows.
+A rejected passage no longer counts: its score is 0 for every sub-requirement, so it
+is neither evidence nor feedback for the deep loop's expanded queries; so is every
+passage of a finer cut that lies inside it (same page, within its offsets), because
+the deep loop would otherwise find the rejected text again in smaller pieces. An
+accepted passage counts as strong evidence: under every sub-requirement whose best
+passages include it, its score is at least STRONG_SCORE. A verdict whose id matches
+no passage of the cuts made so far changes nothing (the service layer refuses
+unknown ids before a job starts).
+
 Iteration 1 scores every sub-requirement on passages of 150 words. Each further
 iteration re-scores only the current gaps, on finer, overlapping passages (75 words,
 then 50 from iteration 3 on: evidence buried in a long paragraph stands out), with
@@ -22,58 +42,52 @@ at their finest, an iteration can only gain through new evidence feeding the
 expansion, so the loop settles and converges.
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from litgap.pipeline.cache import Cache
 from litgap.pipeline.corpus import Corpus
 from litgap.pipeline.errors import PipelineError
+from litgap.pipeline.models import SCORERS, scorer_info
 from litgap.pipeline.pillars import Framework
-from litgap.pipeline.scoring import (
-    CHUNK_WORDS,
+from litgap.pipeline.results import (
+    GAP_THRESHOLD,
+    Evidence,
+    IterationResult,
+    PaperScore,
+    Search,
+    SubResult,
+    evidence_id,
+)
+from litgap.pipeline.scorers import Scorer, make_scorer
+from litgap.pipeline.scorers.lexical import (
+    NOISE_SCORE,
+    STRONG_SCORE,
     CorpusIndex,
     FloatArray,
     IntArray,
     Passages,
-    best_per_paper,
     combine,
     top_terms,
 )
+from litgap.pipeline.scorers.ranking import Ranked, collect
+from litgap.pipeline.verdicts import VerdictIndex
 
 Progress = Callable[[float, str], None]
 
-GAP_THRESHOLD = 50.0
-"""A sub-requirement with completeness below this (out of 100) is a gap: less than one
-strong paper plus some corroboration, or only weak mentions."""
-NOISE_SCORE = 0.12  # cosine at or below which a passage is taken as chance overlap
-STRONG_SCORE = 0.40  # cosine from which a passage counts as full evidence
 MAX_PAPER_SHARE = 0.7  # the most one paper can contribute: coverage needs corroboration
 TOP_PAPERS = 5  # papers counted per sub-requirement; more do not add
 SUPPORT_SCORE = (NOISE_SCORE + STRONG_SCORE) / 2  # a paper at or above "supports" a sub
-EVIDENCE_PER_SUB = 3  # best passages reported per sub-requirement, one per paper
-SNIPPET_CHARS = 300
+EVIDENCE_PER_SUB = 20  # best passages kept per sub-requirement, several per paper allowed
+RERANK_TOP = 20  # passages per sub-requirement the cross-encoder re-orders
+FEEDBACK_PAPERS = 3  # papers whose best passage feeds a deep iteration's expansion
 # Query make-up: the sub-requirement's own words weigh most, its context less.
 SUB_WEIGHT, REQUIREMENT_WEIGHT, PILLAR_WEIGHT = 1.0, 0.5, 0.3
 KEYWORD_BOOST, FEEDBACK_WEIGHT = 0.2, 0.3  # deep iterations' query expansion
 FEEDBACK_TERMS = 10  # terms taken from the evidence found so far
-
-
-@dataclass(frozen=True)
-class Search:
-    """How one iteration cuts passages (in chunks of CHUNK_WORDS words) and builds queries."""
-
-    window: int
-    stride: int
-    expand: bool
-
-    @property
-    def window_words(self) -> int:
-        return self.window * CHUNK_WORDS
-
 
 SCHEDULE = (Search(6, 3, False), Search(3, 1, True), Search(2, 1, True))
 
@@ -83,82 +97,13 @@ def search_for(iteration: int) -> Search:
     return SCHEDULE[min(iteration, len(SCHEDULE)) - 1]
 
 
-@dataclass(frozen=True)
-class Evidence:
-    paper: str
-    title: str
-    page: int | None
-    section: str | None
-    start: int
-    end: int
-    snippet: str
-    score: float
-
-
-@dataclass(frozen=True)
-class SubResult:
-    id: str
-    text: str
-    requirement: str  # requirement id
-    pillar: str
-    completeness: float  # rounded to 2 decimals; every comparison uses this value
-    supporting_papers: int
-    evidence: tuple[Evidence, ...]
-    found_in: int  # the iteration that produced this result
-
-    @property
-    def is_gap(self) -> bool:
-        return self.completeness < GAP_THRESHOLD
-
-
-@dataclass(frozen=True)
-class IterationResult:
-    iteration: int
-    pillars: tuple[str, ...]
-    subs: tuple[SubResult, ...]  # in framework order
-    search: Search
-    searched: tuple[str, ...]  # the sub-requirements scored in this iteration
-
-    @property
-    def gaps(self) -> list[str]:
-        return [s.id for s in self.subs if s.is_gap]
-
-    @property
-    def gap_count(self) -> int:
-        return sum(1 for s in self.subs if s.is_gap)
-
-    def sub(self, sub_id: str) -> SubResult:
-        """The result for one sub-requirement id; KeyError if it was not analysed."""
-        return self._by_id[sub_id]
-
-    @cached_property
-    def _by_id(self) -> dict[str, SubResult]:
-        return {sub.id: sub for sub in self.subs}
-
-    def requirement_completeness(self) -> dict[str, float]:
-        grouped: dict[str, list[float]] = {}
-        for sub in self.subs:
-            grouped.setdefault(sub.requirement, []).append(sub.completeness)
-        return {req: _mean(values) for req, values in grouped.items()}
-
-    def pillar_completeness(self) -> dict[str, float]:
-        by_requirement = self.requirement_completeness()
-        grouped: dict[str, dict[str, float]] = {}
-        for sub in self.subs:
-            grouped.setdefault(sub.pillar, {})[sub.requirement] = by_requirement[sub.requirement]
-        return {pillar: _mean(list(reqs.values())) for pillar, reqs in grouped.items()}
-
-    @property
-    def overall_completeness(self) -> float:
-        return _mean(list(self.pillar_completeness().values()))
-
-
 class Analyzer:
     """Scores the selected pillars' sub-requirements against one corpus.
 
-    Construction indexes the corpus (the expensive part); each `iterate` call is one
-    pass. Raises FrameworkError for an unknown or empty pillar selection and
-    CorpusError when the corpus has no words to analyse.
+    Construction indexes the corpus (and, for the semantic scorer, embeds it or reads
+    its embeddings from `cache`); each `iterate` call is one pass. Raises
+    FrameworkError for an unknown or empty pillar selection, CorpusError when the
+    corpus has no words to analyse, and PipelineError for an unknown scorer or verdict.
     """
 
     def __init__(
@@ -168,9 +113,17 @@ class Analyzer:
         pillars: Sequence[str],
         *,
         progress: Progress | None = None,
+        scorer: str = "lexical",
+        rerank: bool = False,
+        cache: Cache | None = None,
+        verdicts: Mapping[str, str] | None = None,
     ) -> None:
+        if scorer not in SCORERS:
+            raise PipelineError(f"unknown scorer {scorer!r}: choose one of {list(SCORERS)}")
         self._progress = progress
         self._pillars = framework.select(pillars)
+        self._verdicts = VerdictIndex(verdicts or {})
+        self._info = scorer_info(scorer, rerank)
         self._report(0.0, "indexing passages")
         self._index = CorpusIndex(corpus)
         self._targets = [
@@ -181,13 +134,27 @@ class Analyzer:
         self._page_text = {
             (paper.id, page.number): page.text for paper in corpus.papers for page in paper.pages
         }
-        self._report(0.8, "building queries")
+        self._report(0.3, "building queries")
         self._queries, self._keywords = self._base_queries()
+        self._scorer: Scorer = make_scorer(
+            scorer, cache=cache, progress=lambda f, stage: self._report(0.3 + 0.7 * f, stage)
+        )
+        self._scorer.prepare(self._index, [sub.text for _, _, sub in self._targets])
+        self._reranker: Any = None
+        if rerank:
+            from litgap.pipeline.scorers.encoders import CrossEncoder
+
+            self._reranker = CrossEncoder()
         self._report(1.0, "indexed")
 
     @property
     def pillar_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self._pillars)
+
+    @property
+    def scorer_info(self) -> dict[str, Any]:
+        """How this analysis scores (models.scorer_info): recorded in every result."""
+        return dict(self._info)
 
     def iterate(self, previous: IterationResult | None = None) -> IterationResult:
         """One pass: all sub-requirements first, then only the gaps of `previous`.
@@ -207,13 +174,23 @@ class Analyzer:
         fresh: dict[str, SubResult] = {}
         if rows:
             passages = self._index.passages(search.window, search.stride)
+            ids = self._verdicts.learn(passages, self._index) if self._verdicts else None
+            rejected = self._verdicts.rejected(passages) if self._verdicts else None
             self._report(0.3, f"iteration {iteration}: scoring")
             if search.expand and previous is not None:
-                best, where = self._score_expanded(passages, rows, previous)
+                ranked = self._score_expanded(passages, rows, previous, rejected)
             else:
-                best, where = best_per_paper(passages, self._queries[rows], self._papers)
+                scores = self._scorer.scores(passages, self._queries[rows], rows)
+                ranked = collect(
+                    passages, scores, len(rows), self._papers, EVIDENCE_PER_SUB, rejected=rejected
+                )
+            if self._reranker is not None:
+                self._report(0.6, f"iteration {iteration}: reranking")
+                self._rerank(ranked, rows, passages)
+            if ids is not None:
+                self._accept(ranked, ids, passages)
             self._report(0.8, f"iteration {iteration}: collecting evidence")
-            fresh = self._results(rows, best, where, passages, iteration)
+            fresh = self._results(rows, ranked, passages, iteration, ids)
         subs = []
         for _, _, sub in self._targets:
             kept = previous.sub(sub.id) if previous is not None else None
@@ -224,7 +201,15 @@ class Analyzer:
                 subs.append(new)
         self._report(1.0, f"iteration {iteration}: done")
         searched = tuple(self._targets[i][2].id for i in rows)
-        return IterationResult(iteration, self.pillar_names, tuple(subs), search, searched)
+        return IterationResult(
+            iteration,
+            self.pillar_names,
+            tuple(subs),
+            search,
+            searched,
+            scorer=self.scorer_info,
+            verdicts=self._verdicts.given,
+        )
 
     def _base_queries(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Each sub-requirement's query, and its pillar's keywords (for expansion)."""
@@ -239,8 +224,12 @@ class Analyzer:
         return queries, _widen(self._index.vectorise(keywords, unseen), queries.shape[1])
 
     def _score_expanded(
-        self, passages: Passages, rows: list[int], previous: IterationResult
-    ) -> tuple[FloatArray, IntArray]:
+        self,
+        passages: Passages,
+        rows: list[int],
+        previous: IterationResult,
+        rejected: Any,
+    ) -> Ranked:
         """Best scores under the plain and the expanded queries, whichever is higher.
 
         The expansion adds the pillar's keywords and the leading terms of the evidence
@@ -253,10 +242,9 @@ class Analyzer:
         owners: list[int] = []
         sources = np.zeros((self._papers, len(rows)), dtype=bool)
         for position, row in enumerate(rows):
-            for found in previous.sub(self._targets[row][2].id).evidence:
-                if found.score > NOISE_SCORE and found.paper in self._paper_index:
-                    page_text = self._page_text[(found.paper, found.page)]
-                    texts.append(page_text[found.start : found.end])
+            for found in _feedback(previous.sub(self._targets[row][2].id).evidence):
+                if found.paper in self._paper_index:
+                    texts.append(self._page_text[(found.paper, found.page)][found.start : found.end])
                     owners.append(position)
                     sources[self._paper_index[found.paper], position] = True
         parts = [(1.0, base), (KEYWORD_BOOST, self._keywords[rows])]
@@ -269,48 +257,118 @@ class Analyzer:
             )
             feedback = top_terms(sp.csr_matrix(mean @ self._index.vectorise(texts)), FEEDBACK_TERMS)
             parts.append((FEEDBACK_WEIGHT, _widen(feedback, base.shape[1])))
-        both, at = best_per_paper(passages, sp.vstack([base, combine(parts)]), self._papers)
-        plain, expanded = both[:, : len(rows)], both[:, len(rows) :]
-        better = (expanded > plain) & ~sources
         k = len(rows)
-        return np.where(better, expanded, plain), np.where(better, at[:, k:], at[:, :k])
+        scores = self._scorer.scores(passages, sp.vstack([base, combine(parts)]), rows + rows)
+        both = collect(passages, scores, 2 * k, self._papers, EVIDENCE_PER_SUB, rejected=rejected)
+        plain, expanded = both.best[:, :k], both.best[:, k:]
+        better = (expanded > plain) & ~sources
+        best = np.where(better, expanded, plain)
+        where = np.where(better, both.where[:, k:], both.where[:, :k])
+        top_rows, top_scores = [], []
+        for column in range(k):
+            rows_e, scores_e = both.top_rows[k + column], both.top_scores[k + column]
+            own = sources[passages.paper[rows_e], column]
+            merged_rows = np.concatenate((both.top_rows[column], rows_e[~own]))
+            merged = np.concatenate((both.top_scores[column], scores_e[~own]))
+            # A passage found by both queries keeps its higher score, once.
+            order = np.lexsort((merged_rows, -merged))
+            _, first = np.unique(merged_rows[order], return_index=True)
+            keep = order[np.sort(first)][:EVIDENCE_PER_SUB]
+            top_rows.append(merged_rows[keep])
+            top_scores.append(merged[keep])
+        return Ranked(best, where, top_rows, top_scores)
+
+    def _rerank(self, ranked: Ranked, rows: list[int], passages: Passages) -> None:
+        """Re-orders each query's RERANK_TOP best passages by the cross-encoder."""
+        for column, row in enumerate(rows):
+            top = ranked.top_rows[column][:RERANK_TOP]
+            if top.size < 2:
+                continue
+            query = self._targets[row][2].text
+            relevance = np.round(
+                self._reranker.relevance([(query, self._text(passages, r)) for r in top.tolist()]),
+                4,
+            )
+            order = np.lexsort((np.arange(top.size), -relevance))
+            scores = ranked.top_scores[column][: top.size]  # already best first
+            ranked.top_rows[column][: top.size] = top[order]
+            papers = passages.paper[top[order]]
+            for paper in np.unique(papers).tolist():
+                at = int(np.flatnonzero(papers == paper)[0])  # its best reranked passage
+                ranked.best[paper, column] = scores[at]
+                ranked.where[paper, column] = top[order][at]
+
+    def _accept(self, ranked: Ranked, ids: list[str], passages: Passages) -> None:
+        """Accepted passages among a query's best count at least STRONG_SCORE there."""
+        for column in range(len(ranked.top_rows)):
+            top, scores = ranked.top_rows[column], ranked.top_scores[column]
+            raised = False
+            for at, row in enumerate(top.tolist()):
+                if self._verdicts.verdict(ids[row]) == "accept" and scores[at] < STRONG_SCORE:
+                    scores[at] = STRONG_SCORE
+                    raised = True
+                    paper = int(passages.paper[row])
+                    if ranked.best[paper, column] <= STRONG_SCORE:
+                        ranked.best[paper, column] = STRONG_SCORE
+                        ranked.where[paper, column] = row
+            if raised:
+                order = np.lexsort((np.arange(top.size), -scores))
+                ranked.top_rows[column], ranked.top_scores[column] = top[order], scores[order]
+
+    def _text(self, passages: Passages, row: int) -> str:
+        page = self._index.pages[int(passages.page[row])]
+        return page.text[int(passages.start[row]) : int(passages.end[row])]
+
+    def _evidence(
+        self, passages: Passages, row: int, score: float, rank: int, ids: list[str] | None
+    ) -> Evidence:
+        paper = self._index.corpus.papers[int(passages.paper[row])]
+        page = self._index.pages[int(passages.page[row])]
+        start, end = int(passages.start[row]), int(passages.end[row])
+        eid = ids[row] if ids is not None else evidence_id(paper.sha256, page.number, start, end)
+        return Evidence(
+            evidence_id=eid,
+            paper=paper.id,
+            title=paper.title,
+            page=page.number,
+            section=page.sections_between(start, end),
+            start=start,
+            end=end,
+            text=page.text[start:end],
+            score=round(score, 4),
+            rank=rank,
+            verdict=self._verdicts.verdict(eid),
+        )
 
     def _results(
         self,
         rows: list[int],
-        best: FloatArray,
-        where: IntArray,
+        ranked: Ranked,
         passages: Passages,
         iteration: int,
+        ids: list[str] | None,
     ) -> dict[str, SubResult]:
+        best = ranked.best
         scores = completeness(best)
         supporting = (best >= SUPPORT_SCORE).sum(axis=0)
         papers = self._index.corpus.papers
-        # Papers by descending score, ties by paper order: the same every run.
-        paper_order = np.broadcast_to(np.arange(best.shape[0])[:, None], best.shape)
-        order = np.lexsort((paper_order, -best), axis=0)
         results = {}
         for column, row in enumerate(rows):
             pillar, req, sub = self._targets[row]
-            evidence = []
-            for paper_index in order[:EVIDENCE_PER_SUB, column].tolist():
-                score = float(best[paper_index, column])
-                if score <= 0.0:
-                    break
-                p_row = int(where[paper_index, column])
-                page = self._index.pages[int(passages.page[p_row])]
-                start, end = int(passages.start[p_row]), int(passages.end[p_row])
-                evidence.append(
-                    Evidence(
-                        paper=papers[paper_index].id,
-                        title=papers[paper_index].title,
-                        page=page.number,
-                        section=page.sections_between(start, end),
-                        start=start,
-                        end=end,
-                        snippet=_snippet(page.text[start:end]),
-                        score=round(score, 4),
-                    )
+            evidence = tuple(
+                self._evidence(passages, int(r), float(s), rank, ids)
+                for rank, (r, s) in enumerate(
+                    zip(ranked.top_rows[column], ranked.top_scores[column], strict=True), start=1
+                )
+            )
+            above = np.flatnonzero(best[:, column] > NOISE_SCORE)
+            # Papers by descending score, ties by paper order: the same every run.
+            above = above[np.lexsort((above, -best[above, column]))]
+            paper_scores = []
+            for p in above.tolist():
+                e = self._evidence(passages, int(ranked.where[p, column]), 0.0, 0, ids)
+                paper_scores.append(
+                    PaperScore(papers[p].id, round(float(best[p, column]), 4), e.evidence_id)
                 )
             results[sub.id] = SubResult(
                 id=sub.id,
@@ -319,14 +377,26 @@ class Analyzer:
                 pillar=pillar.name,
                 completeness=round(float(scores[column]), 2),
                 supporting_papers=int(supporting[column]),
-                evidence=tuple(evidence),
+                evidence=evidence,
                 found_in=iteration,
+                papers=tuple(paper_scores),
             )
         return results
 
     def _report(self, fraction: float, stage: str) -> None:
         if self._progress is not None:
             self._progress(fraction, stage)
+
+
+def _feedback(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """The best passage of each of the FEEDBACK_PAPERS best papers, rejected ones left out."""
+    chosen: dict[str, Evidence] = {}
+    for found in evidence:
+        if found.score > NOISE_SCORE and found.verdict != "reject" and found.paper not in chosen:
+            chosen[found.paper] = found
+            if len(chosen) == FEEDBACK_PAPERS:
+                break
+    return list(chosen.values())
 
 
 def completeness(best: FloatArray) -> FloatArray:
@@ -381,14 +451,3 @@ def _widen(vectors: sp.csr_matrix, width: int) -> sp.csr_matrix:
     return sp.csr_matrix(
         (vectors.data, vectors.indices, vectors.indptr), shape=(vectors.shape[0], width)
     )
-
-
-def _snippet(text: str) -> str:
-    flat = " ".join(text.split())
-    if len(flat) <= SNIPPET_CHARS:
-        return flat
-    return flat[: SNIPPET_CHARS - 1].rstrip() + "…"
-
-
-def _mean(values: list[float]) -> float:
-    return round(sum(values) / len(values), 2) if values else 0.0

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from litgap.pipeline.analysis import (
+    EVIDENCE_PER_SUB,
     GAP_THRESHOLD,
     MAX_PAPER_SHARE,
     NOISE_SCORE,
@@ -21,12 +22,15 @@ from litgap.pipeline.analysis import (
     SubResult,
     gap_changes,
 )
-from litgap.pipeline.corpus import Corpus
+from litgap.pipeline.corpus import Corpus, Paper
 from litgap.pipeline.errors import PipelineError
 from litgap.pipeline.pillars import Framework
-from litgap.pipeline.scoring import CHUNK_WORDS
+from litgap.pipeline.scorers.lexical import CHUNK_WORDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SUPPORTS_PER_PAPER = 10
+MARKDOWN_PASSAGES = 3  # passages shown per sub-requirement in report.md
+MARKDOWN_PASSAGE_CHARS = 240
 REPORT_JSON = "gap_analysis_report.json"
 COVERAGE_CSV = "coverage.csv"
 REPORT_MD = "report.md"
@@ -97,6 +101,7 @@ def build_report(
     gaps = sorted(
         (final.sub(g) for g in final.gaps), key=lambda s: (s.completeness, position[s.id])
     )
+    supports = _supports(final)
     return {
         "schema_version": SCHEMA_VERSION,
         "run_mode": run_mode,
@@ -107,10 +112,7 @@ def build_report(
             "non_pillar_sections": list(framework.sections),
         },
         "corpus": {
-            "papers": [
-                {"id": p.id, "title": p.title, "kind": p.kind, "pages": len(p.pages)}
-                for p in corpus.papers
-            ],
+            "papers": [_paper_entry(p, supports.get(p.id, [])) for p in corpus.papers],
             "skipped": [{"name": s.name, "reason": s.reason} for s in corpus.skipped],
         },
         "parameters": {
@@ -120,7 +122,10 @@ def build_report(
             "max_paper_share": MAX_PAPER_SHARE,
             "top_papers": TOP_PAPERS,
             "chunk_words": CHUNK_WORDS,
+            "evidence_per_sub": EVIDENCE_PER_SUB,
         },
+        "scorer": dict(final.scorer),
+        "verdicts": dict(sorted(final.verdicts.items())),
         "summary": {
             "overall_completeness": final.overall_completeness,
             "pillars": dict(by_pillar),
@@ -162,17 +167,53 @@ def _sub_entry(result: SubResult, history: list[float]) -> dict[str, Any]:
         "history": history,
         "evidence": [
             {
+                "evidence_id": e.evidence_id,
                 "paper": e.paper,
                 "title": e.title,
                 "page": e.page,
                 "section": e.section,
                 "start": e.start,
                 "end": e.end,
-                "snippet": e.snippet,
+                "text": e.text,
                 "score": e.score,
+                "rank": e.rank,
+                "verdict": e.verdict,
             }
             for e in result.evidence
         ],
+    }
+
+
+def _paper_entry(paper: Paper, supports: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "kind": paper.kind,
+        "pages": len(paper.pages),
+        "sha256": paper.sha256,
+        "year": paper.year,
+        "authors": list(paper.authors),
+        "doi": paper.doi,
+        "supports": supports,
+    }
+
+
+def _supports(final: IterationResult) -> dict[str, list[dict[str, Any]]]:
+    """Per paper id, the sub-requirements it supports most (above NOISE_SCORE), best first."""
+    found: dict[str, list[tuple[float, int, dict[str, Any]]]] = {}
+    for position, sub in enumerate(final.subs):
+        for scored in sub.papers:
+            entry = {
+                "sub_requirement": sub.id,
+                "score": scored.score,
+                "evidence_id": scored.evidence_id,
+            }
+            found.setdefault(scored.paper, []).append((-scored.score, position, entry))
+    return {
+        paper: [entry for _, _, entry in sorted(items, key=lambda i: (i[0], i[1]))][
+            :SUPPORTS_PER_PAPER
+        ]
+        for paper, items in found.items()
     }
 
 
@@ -260,7 +301,7 @@ def render_csv(report: Report) -> bytes:
                 f"{best['score']:.4f}" if best else "",
                 _cell(best["paper"]) if best else "",
                 best["page"] if best and best["page"] is not None else "",
-                _cell(best["snippet"]) if best else "",
+                _cell(_snippet(best["text"])) if best else "",
             ]
         )
     return out.getvalue().encode("utf-8")
@@ -328,6 +369,23 @@ def render_markdown(report: Report) -> bytes:
             lines += ["", f"… and {len(report['gaps']) - len(gaps)} more in coverage.csv."]
     else:
         lines.append("No gaps: every sub-requirement reaches the threshold.")
+    lines += ["", "## Evidence", ""]
+    lines += [
+        f"The best {MARKDOWN_PASSAGES} of up to {report['parameters']['evidence_per_sub']} "
+        "passages kept per sub-requirement (all of them are in gap_analysis_report.json).",
+    ]
+    for _, _, sub in _walk(report):
+        lines += ["", f"### {_md(sub['id'])}: {_md(sub['text'])} ({sub['completeness']:.1f}%)", ""]
+        shown = sub["evidence"][:MARKDOWN_PASSAGES]
+        for e in shown:
+            page = f", p. {e['page']}" if e["page"] is not None else ""
+            verdict = f", {e['verdict']}ed" if e["verdict"] else ""
+            lines.append(
+                f"- {_md(e['paper'])}{page} (score {e['score']:.4f}{verdict}): "
+                f"{_md(_snippet(e['text'], MARKDOWN_PASSAGE_CHARS))}"
+            )
+        if not shown:
+            lines.append("No passage scores above zero.")
     lines += ["", "## Iterations", "", "| Iteration | Passage size | Gaps | Overall |"]
     lines.append("|---:|---:|---:|---:|")
     for it in report["iterations"]:
@@ -411,8 +469,14 @@ def render_svg(report: Report) -> bytes:
         axes.set_title("Completeness by pillar and requirement")
         figure.tight_layout()
         out = io.BytesIO()
-        figure.savefig(out, format="svg", metadata={"Date": None})
+        # No date and no "Creator: Matplotlib vX": the bytes must not depend on versions.
+        figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     return out.getvalue()
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _short(text: str, limit: int) -> str:

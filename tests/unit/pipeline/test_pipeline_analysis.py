@@ -65,10 +65,10 @@ def test_evidence_keeps_the_page_number_of_a_pdf() -> None:
     assert [(e.paper, e.page) for e in evidence[:2]] == [("legumes.txt", None), ("beans.pdf", 2)]
 
 
-def test_evidence_comes_from_distinct_papers_best_first() -> None:
+def test_evidence_is_ranked_best_first() -> None:
     evidence = first().sub("Sub-S1.1").evidence
-    assert len({e.paper for e in evidence}) == len(evidence)
     assert [e.score for e in evidence] == sorted((e.score for e in evidence), reverse=True)
+    assert [e.rank for e in evidence] == list(range(1, len(evidence) + 1))
 
 
 def test_only_the_selected_pillars_are_analysed() -> None:

@@ -61,7 +61,10 @@ def test_the_report_is_versioned_and_nests_pillar_requirement_sub_requirement() 
     sub = soil["requirements"][0]["sub_requirements"][0]
     assert sub["id"] == "Sub-S1.1"
     assert set(sub) >= {"completeness", "gap", "evidence", "history", "supporting_papers"}
-    assert set(sub["evidence"][0]) >= {"paper", "page", "snippet", "score"}
+    assert set(sub["evidence"][0]) == {
+        *("evidence_id", "paper", "title", "page", "section", "start", "end", "text"),
+        *("score", "rank", "verdict"),
+    }
 
 
 def test_the_report_keeps_each_iteration_and_each_sub_requirements_history() -> None:

@@ -1,17 +1,31 @@
 """Passages and scores: offsets that point at the text, sparse scores equal to plain cosines."""
 
 import numpy as np
+import pytest
+import scipy.sparse as sp
 
 from litgap.pipeline import Corpus, Page, Paper
-from litgap.pipeline.scoring import (
+import litgap.pipeline.scorers.ranking as ranking
+from litgap.pipeline.scorers.lexical import (
     CorpusIndex,
-    best_per_paper,
+    FloatArray,
+    IntArray,
+    Passages,
     chunk_spans,
     length_weight,
+    lexical_scores,
     light_stem,
     word_spans,
 )
-from tests.unit.pipeline.inputs import COVER_CROPS, DRIP, LEGUMES, OFF_TOPIC
+from litgap.pipeline.scorers.ranking import collect
+from tests.unit.pipeline.inputs import COVER_CROPS, DRIP, LEGUMES, LEGUMES_AGAIN, OFF_TOPIC
+
+
+def best_per_paper(
+    passages: Passages, queries: sp.csr_matrix, papers: int
+) -> tuple[FloatArray, IntArray]:
+    ranked = collect(passages, lexical_scores(passages, queries), queries.shape[0], papers, 5)
+    return ranked.best, ranked.where
 
 
 def corpus_of(*texts: str) -> Corpus:
@@ -93,8 +107,42 @@ def test_best_per_paper_equals_the_best_plain_cosine() -> None:
     dense = (passages.vectors @ queries.T).toarray() * passages.weight[:, None]
     for paper in range(index.paper_count):
         rows = np.flatnonzero(passages.paper == paper)
-        np.testing.assert_allclose(best[paper], dense[rows].max(axis=0))
-        np.testing.assert_allclose(dense[where[paper], [0, 1]], best[paper])
+        np.testing.assert_allclose(best[paper], dense[rows].max(axis=0), atol=5e-5)
+        np.testing.assert_allclose(dense[where[paper], [0, 1]], best[paper], atol=5e-5)
+
+
+def test_scores_are_rounded_to_four_decimals_before_any_comparison() -> None:
+    index = CorpusIndex(corpus_of(LEGUMES, COVER_CROPS, DRIP))
+    passages = index.passages(window=1, stride=1)
+    best, _ = best_per_paper(passages, index.vectorise(["nitrogen root nodules"]), 3)
+    np.testing.assert_array_equal(best, np.round(best, 4))
+
+
+def test_top_passages_are_the_best_of_all_passages_whatever_the_block_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    papers = [LEGUMES, LEGUMES_AGAIN, COVER_CROPS + " " + LEGUMES, DRIP, OFF_TOPIC]
+    index = CorpusIndex(corpus_of(*papers))
+    passages = index.passages(window=1, stride=1)
+    queries = index.vectorise(["nitrogen fixation legume nodules", "drip irrigation water"])
+    scores = lexical_scores(passages, queries)
+    whole = np.round(scores(0, passages.count), 4)
+    monkeypatch.setattr(ranking, "BLOCK_ROWS", 2)  # one or two papers per block
+    ranked = collect(passages, scores, 2, len(papers), 3)
+    for query in range(2):
+        order = np.lexsort((np.arange(passages.count), -whole[:, query]))
+        expected = [r for r in order.tolist() if whole[r, query] > 0][:3]
+        assert ranked.top_rows[query].tolist() == expected
+        assert ranked.top_scores[query].tolist() == whole[expected, query].tolist()
+
+
+def test_several_top_passages_may_come_from_one_paper() -> None:
+    index = CorpusIndex(corpus_of(LEGUMES + " " + LEGUMES_AGAIN, OFF_TOPIC))
+    passages = index.passages(window=1, stride=1)
+    queries = index.vectorise(["nitrogen fixation legume nodules"])
+    ranked = collect(passages, lexical_scores(passages, queries), 1, 2, 10)
+    assert ranked.top_rows[0].size >= 2
+    assert set(passages.paper[ranked.top_rows[0]].tolist()) == {0}
 
 
 def test_the_relevant_paper_scores_highest() -> None:

@@ -1,4 +1,4 @@
-"""Scoring passages against sub-requirements: TF-IDF vectors, sparse products, no pair loops.
+"""The lexical scorer: TF-IDF vectors, sparse products, no pair loops.
 
 The corpus is cut once into chunks of CHUNK_WORDS words (within a page, so every
 passage keeps its page) and counted once. A passage is a window of consecutive chunks;
@@ -14,7 +14,7 @@ MIN_PASSAGE_WORDS, so that a bare heading cannot pass for evidence. Scores of pa
 of any size are then comparable, and a finer cut only gains where evidence is dense.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,10 +27,13 @@ from litgap.pipeline.corpus import Corpus, Page
 from litgap.pipeline.errors import CorpusError
 
 CHUNK_WORDS = 25
+# The scale every scorer's scores are on (completeness in analysis.py reads them):
+NOISE_SCORE = 0.12  # cosine at or below which a passage is taken as chance overlap
+STRONG_SCORE = 0.40  # cosine from which a passage counts as full evidence
 MIN_PASSAGE_WORDS = 15
 REFERENCE_WORDS = 150
 LENGTH_EXPONENT = 0.23
-BLOCK_ROWS = 8192  # passages scored at once: bounds the dense block at 8192 x queries
+
 TOKEN_PATTERN = r"(?u)\b[^\W\d_]\w+\b"  # words of 2+ characters that start with a letter
 # scikit-learn's English stop words include words that carry meaning in a research
 # framework ("system integration", "fire rate", "interest", "detail"...); those stay.
@@ -111,10 +114,18 @@ class Passages:
 
     vectors: sp.csr_matrix  # l2-normalised TF-IDF, passages x terms
     weight: FloatArray  # length factor per passage, in (0, 1]
+    words: FloatArray  # word count per passage
     paper: IntArray  # paper index (passages are sorted by paper)
     page: IntArray  # index into CorpusIndex.pages
     start: IntArray  # char offsets in that page's text
     end: IntArray
+    # passages x chunks 0/1 matrix: row i sums the chunks of passage i (the semantic
+    # scorer pools chunk embeddings with it).
+    aggregate: sp.csr_matrix
+
+    @property
+    def count(self) -> int:
+        return int(self.paper.size)
 
 
 class CorpusIndex:
@@ -227,17 +238,23 @@ class CorpusIndex:
         return Passages(
             vectors=sp.csr_matrix(normalize(self._tfidf.transform(counts))),
             weight=length_weight(words),
+            words=words,
             paper=self.page_paper[page],
             page=page,
             start=self.chunk_start[first],
             end=self.chunk_end[last],
+            aggregate=aggregate,
         )
+
+
+def short_weight(words: FloatArray) -> FloatArray:
+    """The linear fall-off below MIN_PASSAGE_WORDS: a bare heading is no evidence."""
+    return np.minimum(1.0, words / MIN_PASSAGE_WORDS)
 
 
 def length_weight(words: FloatArray) -> FloatArray:
     """The factor a passage's cosine is scaled by, from its word count (see the module doc)."""
-    short = np.minimum(1.0, words / MIN_PASSAGE_WORDS)
-    return short * np.minimum(1.0, (words / REFERENCE_WORDS) ** LENGTH_EXPONENT)
+    return short_weight(words) * np.minimum(1.0, (words / REFERENCE_WORDS) ** LENGTH_EXPONENT)
 
 
 def _stem_matrix(terms: list[str]) -> tuple[sp.csr_matrix, list[str]]:
@@ -250,55 +267,6 @@ def _stem_matrix(terms: list[str]) -> tuple[sp.csr_matrix, list[str]]:
         (np.ones(len(terms)), (np.arange(len(terms)), cols)), shape=(len(terms), len(vocabulary))
     )
     return matrix, vocabulary
-
-
-def best_per_paper(
-    passages: Passages, queries: sp.csr_matrix, paper_count: int
-) -> tuple[FloatArray, IntArray]:
-    """For every (paper, query): the best passage score and that passage's row.
-
-    Scores are computed block by block of whole papers (at most about BLOCK_ROWS
-    passages), so memory stays bounded whatever the corpus size. Returns two
-    papers x queries arrays; a paper without any match scores 0.
-    """
-    n_queries = queries.shape[0]
-    queries = sp.csr_matrix(queries[:, : passages.vectors.shape[1]])  # unseen words score 0
-    best = np.zeros((paper_count, n_queries))
-    where = np.zeros((paper_count, n_queries), dtype=np.int64)
-    terms = np.unique(queries.indices)
-    if terms.size == 0 or passages.paper.size == 0:
-        return best, where
-    # Only the query terms can contribute to a dot product.
-    matrix = sp.csr_matrix(passages.vectors[:, terms])
-    dense_queries = queries[:, terms].toarray().T
-    paper_first = np.flatnonzero(np.r_[True, passages.paper[1:] != passages.paper[:-1]])
-    bounds = np.r_[paper_first, passages.paper.size]
-    for lo, hi in _blocks(bounds):
-        r0, r1 = bounds[lo], bounds[hi]
-        scores = np.asarray(matrix[r0:r1] @ dense_queries) * passages.weight[r0:r1, None]
-        local = paper_first[lo:hi] - r0
-        top = np.maximum.reduceat(scores, local, axis=0)
-        at_top = scores == np.repeat(top, np.diff(np.r_[local, r1 - r0]), axis=0)
-        rows = np.arange(r0, r1, dtype=np.int64)[:, None]
-        # The first passage reaching the paper's best, so ties resolve the same every run.
-        first = np.minimum.reduceat(np.where(at_top, rows, np.iinfo(np.int64).max), local, axis=0)
-        papers = passages.paper[paper_first[lo:hi]]
-        best[papers] = top
-        where[papers] = first
-    return best, where
-
-
-def _blocks(bounds: IntArray) -> list[tuple[int, int]]:
-    """Runs of whole papers [lo, hi) of about BLOCK_ROWS passages each (at least one paper)."""
-    blocks = []
-    lo = 0
-    papers = bounds.size - 1
-    while lo < papers:
-        hi = int(np.searchsorted(bounds, bounds[lo] + BLOCK_ROWS, side="right")) - 1
-        hi = min(max(hi, lo + 1), papers)
-        blocks.append((lo, hi))
-        lo = hi
-    return blocks
 
 
 def combine(parts: Sequence[tuple[float, sp.csr_matrix]]) -> sp.csr_matrix:
@@ -320,3 +288,35 @@ def top_terms(vectors: sp.csr_matrix, count: int) -> sp.csr_matrix:
             )
         )
     return sp.csr_matrix(normalize(sp.vstack(rows)))
+
+
+BlockScores = Callable[[int, int], FloatArray]
+
+
+def lexical_scores(passages: Passages, queries: sp.csr_matrix) -> BlockScores:
+    """scores(r0, r1): the passages r0..r1 x queries block of length-weighted cosines."""
+    n_queries = queries.shape[0]
+    queries = sp.csr_matrix(queries[:, : passages.vectors.shape[1]])  # unseen words score 0
+    terms = np.unique(queries.indices)
+    if terms.size == 0:
+        return lambda r0, r1: np.zeros((r1 - r0, n_queries))
+    # Only the query terms can contribute to a dot product.
+    matrix = sp.csr_matrix(passages.vectors[:, terms])
+    dense_queries = queries[:, terms].toarray().T
+
+    def block(r0: int, r1: int) -> FloatArray:
+        return np.asarray(matrix[r0:r1] @ dense_queries) * passages.weight[r0:r1, None]
+
+    return block
+
+
+class LexicalScorer:
+    """TF-IDF cosine of passage and query, scaled by the passage's length weight."""
+
+    name = "lexical"
+
+    def prepare(self, index: CorpusIndex, queries: Sequence[str]) -> None:
+        """Nothing to prepare: the index holds all the lexical scorer needs."""
+
+    def scores(self, passages: Passages, sparse: sp.csr_matrix, rows: Sequence[int]) -> BlockScores:
+        return lexical_scores(passages, sparse)

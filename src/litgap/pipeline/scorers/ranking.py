@@ -1,0 +1,101 @@
+"""From block scores to what the analysis keeps: best passage per paper, top passages per query.
+
+Scores are computed block by block of whole papers (about BLOCK_ROWS passages), so
+memory stays bounded whatever the corpus size: no passages x queries matrix is ever
+held whole. Each block's scores are rounded to SCORE_DECIMALS first, so that float
+noise (another BLAS, another batch split of the embedder) cannot change an order;
+ties go to the lower passage row, which is the same every run.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from litgap.pipeline.scorers.lexical import FloatArray, IntArray, Passages
+
+BLOCK_ROWS = 8192  # passages scored at once: bounds the dense block at 8192 x queries
+SCORE_DECIMALS = 4
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Ranked:
+    """papers x queries best scores and rows; per query its top passages, best first."""
+
+    best: FloatArray
+    where: IntArray
+    top_rows: list[IntArray]  # per query: passage rows
+    top_scores: list[FloatArray]
+
+
+def collect(
+    passages: Passages,
+    scores: Callable[[int, int], FloatArray],
+    n_queries: int,
+    paper_count: int,
+    keep: int,
+    *,
+    rejected: BoolArray | None = None,
+) -> Ranked:
+    """Runs `scores` over the blocks and keeps, per query, the `keep` best passages with
+    a score above 0, and for every (paper, query) the best score and its passage row.
+
+    `rejected` marks passages that count for nothing (a reviewer's verdict).
+    """
+    best = np.zeros((paper_count, n_queries))
+    where = np.zeros((paper_count, n_queries), dtype=np.int64)
+    top_rows = [np.zeros(0, dtype=np.int64) for _ in range(n_queries)]
+    top_scores = [np.zeros(0) for _ in range(n_queries)]
+    if passages.count == 0 or n_queries == 0:
+        return Ranked(best, where, top_rows, top_scores)
+    paper_first = np.flatnonzero(np.r_[True, passages.paper[1:] != passages.paper[:-1]])
+    bounds = np.r_[paper_first, passages.count]
+    for lo, hi in blocks(bounds):
+        r0, r1 = int(bounds[lo]), int(bounds[hi])
+        block = np.round(scores(r0, r1), SCORE_DECIMALS)
+        if rejected is not None:
+            block[rejected[r0:r1]] = 0.0
+        local = paper_first[lo:hi] - r0
+        top = np.maximum.reduceat(block, local, axis=0)
+        at_top = block == np.repeat(top, np.diff(np.r_[local, r1 - r0]), axis=0)
+        rows = np.arange(r0, r1, dtype=np.int64)[:, None]
+        # The first passage reaching the paper's best, so ties resolve the same every run.
+        first = np.minimum.reduceat(np.where(at_top, rows, np.iinfo(np.int64).max), local, axis=0)
+        papers = passages.paper[paper_first[lo:hi]]
+        best[papers] = top
+        where[papers] = first
+        _merge_top(block, r0, keep, top_rows, top_scores)
+    return Ranked(best, where, top_rows, top_scores)
+
+
+def _merge_top(
+    block: FloatArray, r0: int, keep: int, top_rows: list[IntArray], top_scores: list[FloatArray]
+) -> None:
+    """Merges a block's best passages per query into the running lists (exact, tie-stable)."""
+    k = min(keep, block.shape[0])
+    # Every score reaching a query's k-th best is a candidate (ties included), so the
+    # cut below is exact whatever the partition algorithm picks.
+    kth = -np.partition(-block, k - 1, axis=0)[k - 1]
+    candidates = (block >= np.maximum(kth, np.nextafter(0.0, 1.0))[None, :]).T
+    for query in np.flatnonzero(candidates.any(axis=1)).tolist():
+        local = np.flatnonzero(candidates[query])
+        rows = np.concatenate((top_rows[query], local + r0))
+        values = np.concatenate((top_scores[query], block[local, query]))
+        order = np.lexsort((rows, -values))[:keep]
+        top_rows[query] = rows[order]
+        top_scores[query] = values[order]
+
+
+def blocks(bounds: IntArray) -> list[tuple[int, int]]:
+    """Runs of whole papers [lo, hi) of about BLOCK_ROWS passages each (at least one paper)."""
+    runs = []
+    lo = 0
+    papers = bounds.size - 1
+    while lo < papers:
+        hi = int(np.searchsorted(bounds, bounds[lo] + BLOCK_ROWS, side="right")) - 1
+        hi = min(max(hi, lo + 1), papers)
+        runs.append((lo, hi))
+        lo = hi
+    return runs
