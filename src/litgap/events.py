@@ -8,6 +8,7 @@ terminal watching its own job) lose nothing.
 """
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,10 +29,9 @@ def call_on(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args
     if running is loop:
         callback(*args)
     else:
-        try:
+        # The loop may close between the check and the call.
+        with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(callback, *args)
-        except RuntimeError:  # the loop closed between the check and the call
-            pass
 
 
 class Subscription:

@@ -55,9 +55,9 @@ async def _watch_credentials(rt: Runtime, websocket: WebSocket) -> str:
         if token and cached_user(token) is not None:
             continue  # still valid, and no token of this database changed
         now_version = tokens_version(rt.engine)
-        if not token and now_version == version:
-            if time.monotonic() - checked < SESSION_RECHECK_SECONDS:
-                continue
+        recent = time.monotonic() - checked < SESSION_RECHECK_SECONDS
+        if not token and now_version == version and recent:
+            continue
         try:
             await asyncio.to_thread(authenticate, rt, websocket)
         except LitgapError as err:
