@@ -1,12 +1,16 @@
 """A job's configuration: the decisions that may be preset, and the loop's limits."""
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from litgap.settings import check_timeouts
 
 RunMode = Literal["ONCE", "DEEP_LOOP"]
+# The pillar prompt's values that stand alone (responses.SPECIAL_VALUES).
+SPECIAL_SELECTIONS = ("ALL", "DEEP", "NONE")
+PillarName = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class JobConfig(BaseModel):
@@ -14,14 +18,24 @@ class JobConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pillar_selections: list[str] | str | None = Field(
-        default=None, description='Preset pillar selection: "ALL", "DEEP", "NONE" or pillar names'
+    pillar_selections: Annotated[list[PillarName], Field(max_length=10_000)] | PillarName | None = (
+        Field(
+            default=None,
+            description='Preset pillar selection: "ALL", "DEEP", "NONE" or pillar names',
+        )
     )
     run_mode: RunMode | None = None
-    max_iterations: int = Field(default=5, ge=1, le=50)
+    max_iterations: StrictInt = Field(default=5, ge=1, le=50)
     convergence_threshold: float = Field(default=5.0, ge=0, le=100)
-    prompt_timeouts: dict[str, int] = Field(default_factory=dict)
+    # Strict: JSON `true` is not one second.
+    prompt_timeouts: dict[str, StrictInt] = Field(default_factory=dict, max_length=10)
     continue_decisions: list[Literal["yes", "no"]] = Field(default_factory=list, max_length=50)
+    # Evidence engine (pipeline/scorers): lexical is the default, see pipeline/models.py.
+    scorer: Literal["lexical", "semantic"] = Field(
+        default="lexical", description="lexical (TF-IDF) or semantic (embeddings fused with it)"
+    )
+    rerank: bool = Field(default=False, description="Re-order top passages by a cross-encoder")
+    review_evidence: Literal["none", "gaps", "borderline"] = "none"
 
     @field_validator("prompt_timeouts")
     @classmethod
@@ -39,6 +53,29 @@ class JobConfig(BaseModel):
         return value
 
 
+def selection_problem(value: list[str] | str, pillars: list[str]) -> tuple[int | None, str] | None:
+    """Why a preset pillar selection would fail the job (flow.interpret_selection), as
+    (index in the list or None, reason); None when it would not."""
+    chosen = [value] if isinstance(value, str) else list(value)
+    special = [i for i, c in enumerate(chosen) if c in SPECIAL_SELECTIONS]
+    if special and len(chosen) > 1:
+        i = special[0]
+        return i, f"{chosen[i]!r} stands alone; it cannot be combined with pillars"
+    if special:
+        return None
+    known = set(pillars)
+    for i, name in enumerate(chosen):
+        if name not in known:
+            listed = ", ".join(repr(p) for p in pillars[:20])
+            more = f" and {len(pillars) - 20} more" if len(pillars) > 20 else ""
+            return (
+                None if isinstance(value, str) else i,
+                f"{name[:200]!r} is not a pillar of the framework; choose "
+                f"{', '.join(SPECIAL_SELECTIONS)} or pillars: {listed}{more}",
+            )
+    return None
+
+
 class ReplayAnswer(BaseModel):
     """A recorded answer that a replay gives again, when the prompt matches."""
 
@@ -54,3 +91,18 @@ class StoredConfig(JobConfig):
     """What the store keeps: the user's config plus the replay plan (set by replay only)."""
 
     replay_answers: list[ReplayAnswer] = Field(default_factory=list)
+    # Reviewer verdicts on passages by evidence_id (set by services, not users).
+    evidence_verdicts: dict[str, Literal["accept", "reject"]] = Field(default_factory=dict)
+    # models.scorer_info(scorer, rerank)["model"] at creation: a replay whose installed
+    # model files differ can say so instead of silently scoring differently.
+    scorer_model: dict[str, Any] | None = None
+
+
+_TYPE_TAG = re.compile(r"^(list|dict|tuple|set)\[.*\]$|^(constrained-)?(str|int|float|bool)$")
+
+
+def error_place(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as the request spells it (`pillar_selections -> 0`):
+    the tags pydantic adds for the members of a union are left out."""
+    parts = [str(p) for p in loc if not (isinstance(p, str) and _TYPE_TAG.match(p))]
+    return " -> ".join(parts)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    # Every request body that is not an upload (answers, the sample job, sign-in).
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_note_chars: int = Field(default=2000, ge=1)
     max_text_response_chars: int = Field(default=2000, ge=1)
     max_pdf_pages: int = Field(default=2000, ge=1)

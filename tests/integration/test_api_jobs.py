@@ -177,7 +177,10 @@ def test_malformed_framework_is_422_and_leaves_nothing(api: Api) -> None:
         ],
     )
     assert response.status_code == 422
-    assert "not valid JSON" in response.json()["detail"]
+    assert (
+        response.json()["detail"]
+        == "pillars: f.json: invalid JSON at line 1, column 14: Expecting value"
+    )
     assert set((api.settings.workspace / "jobs").iterdir()) == before
 
 

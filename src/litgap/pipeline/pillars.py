@@ -23,6 +23,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from litgap.pipeline.errors import FrameworkError
+from litgap.text import MAX_DEPTH, find_bad, shown
+
+# Selection values of the pillar prompt: a pillar may not be spelled like one, or
+# ticking it would mean something else.
+RESERVED_NAMES = frozenset({"ALL", "DEEP", "NONE"})
 
 # "REQ-B1.1: Sensory Transduction" / "Sub-1.1.1: Conclusive model ..." → (id, text).
 _LABELLED = re.compile(
@@ -119,24 +124,49 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_framework(path: Path) -> Framework:
-    """Read and validate a framework file.
+    """Read and validate a framework file (`read_framework` on its bytes).
 
-    Raises FrameworkError when the file cannot be read, is not UTF-8 JSON (the message
-    gives line and column), or does not have the framework's shape (the message names
-    the place, e.g. `"Pillar 3: X" -> requirements -> "REQ-B3.1": expected a list of
-    strings, got a string`).
+    Raises FrameworkError when the file cannot be read or is not a framework.
     """
-    source = path.name
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise FrameworkError(f"{source}: cannot read the framework file ({err.strerror})") from err
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
         raise FrameworkError(
-            f"{source}: not UTF-8 text (invalid byte at offset {err.start})"
+            f"{path.name}: cannot read the framework file ({err.strerror})"
         ) from err
+    return read_framework(raw, path.name)
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _decode(raw: bytes, source: str) -> str:
+    # The rules of the corpus readers' text decoding (UTF-16 by its byte order mark,
+    # else UTF-8 with an optional one; NUL is binary), in one place for both paths.
+    encoding = "utf-16" if raw.startswith(_UTF16_BOMS) else "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        name = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        bad = raw[err.start : err.start + 1].hex()
+        raise FrameworkError(
+            f"{source}: not {name} text (byte 0x{bad} at offset {err.start})"
+        ) from err
+    return text
+
+
+def read_framework(raw: bytes, source: str = "framework") -> Framework:
+    """Decode, parse and validate a framework's bytes: the one check that both the
+    upload and the run make, so that what one accepts the other accepts.
+
+    Raises FrameworkError when the bytes are not text (UTF-8, a UTF-8 or
+    UTF-16 byte order mark allowed), not JSON (the message gives line and column),
+    spell a key twice in one object, nest deeper than `MAX_DEPTH`, hold text that
+    cannot be stored (a lone surrogate escape, NUL), or do not have the framework's
+    shape (the message names the place, e.g. `"Pillar 3: X" -> requirements ->
+    "REQ-B3.1": expected a list of strings, got a string`).
+    """
+    text = _decode(raw, source)
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as err:
@@ -144,7 +174,15 @@ def load_framework(path: Path) -> Framework:
             f"{source}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
         ) from err
     except _DuplicateKey as err:
-        raise FrameworkError(f"{source}: duplicate key {_quote(err.key)}") from err
+        raise FrameworkError(f"{source}: duplicate key {_quote(shown(err.key))}") from err
+    except RecursionError as err:
+        raise FrameworkError(f"{source}: nested deeper than {MAX_DEPTH} levels") from err
+    bad = find_bad(data, MAX_DEPTH)
+    if bad is not None:
+        place = " -> ".join(
+            _quote(shown(p)) if isinstance(p, str) else f"item {p + 1}" for p in bad.place
+        )
+        raise FrameworkError(f"{source}: {place + ': ' if place else ''}{bad.reason}")
     return parse_framework(data, source)
 
 
@@ -193,6 +231,10 @@ def _build_pillar(key: str, spec: PillarSpec, position: int, problems: list[str]
     place = _quote(key)
     if not key.strip():
         problems.append(f"{place}: a pillar needs a name")
+    elif key.strip().upper() in RESERVED_NAMES:
+        problems.append(
+            f"{place}: a pillar may not be named ALL, DEEP or NONE (they are selection values)"
+        )
     if not spec.requirements:
         problems.append(f"{place} -> requirements: expected at least one requirement")
     requirements: list[Requirement] = []

@@ -9,11 +9,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from litgap.clock import iso, now_iso
-from litgap.config import JobConfig, StoredConfig
+from litgap.config import JobConfig, StoredConfig, error_place, selection_problem
 from litgap.exceptions import InvalidInput, InvalidJobId
 from litgap.executor import Executor
 from litgap.ids import new_job_id, validate_job_id
-from litgap.pipeline import FrameworkError, parse_framework
+from litgap.pipeline import Framework, FrameworkError
+from litgap.pipeline.pillars import read_framework
 from litgap.pipeline.sample import sample_corpus_paths, sample_framework_path
 from litgap.records import NO_HISTORY_MESSAGE, job_public, pending_prompt, prompt_record
 from litgap.responses import as_text, fingerprint
@@ -29,33 +30,57 @@ from litgap.services.inputs import (
 from litgap.status import JobStatus
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
+from litgap.text import check_json, check_text, scrub
 
 Row = dict[str, Any]
 
 
+MAX_NAME_CHARS = 1000
+
+
 def parse_config(raw: object) -> JobConfig:
-    """Validate a user's job config; InvalidInput names the bad field."""
+    """Validate a user's job config (decoded JSON); InvalidInput names the bad field,
+    e.g. `config -> pillar_selections -> 0: ...`."""
     if raw is None:
         return JobConfig()
+    check_json(raw, "config")
     try:
         return JobConfig.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
-        place = " -> ".join(str(p) for p in first["loc"]) or "config"
-        raise InvalidInput(f"config -> {place}: {first['msg']}") from err
+        place = error_place(first["loc"])
+        raise InvalidInput(f"config{' -> ' + place if place else ''}: {first['msg']}") from err
 
 
-def _check_framework(data: bytes, name: str) -> None:
+def _check_framework(data: bytes, name: str) -> Framework:
+    """The run's own framework check (`read_framework`), made at upload."""
     try:
-        parsed = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InvalidInput(f"framework {name[:100]!r} is not valid JSON: {err}") from err
-    try:
-        framework = parse_framework(parsed, name)
+        return read_framework(data, name)
     except FrameworkError as err:
-        raise InvalidInput(str(err)) from err
-    if not framework.pillar_names():
-        raise InvalidInput(f"framework {name[:100]!r} has no pillars")
+        raise InvalidInput(f"pillars: {err}") from err
+
+
+def _check_names(files: list[InputFile], framework: InputFile | None) -> None:
+    named = [(f"files -> {i}", f) for i, f in enumerate(files)]
+    if framework is not None:
+        named.append(("pillars", framework))
+    for place, item in named:
+        check_text(item.name, f"{place} -> filename")
+        if len(item.name) > MAX_NAME_CHARS:
+            raise InvalidInput(
+                f"{place} -> filename: {len(item.name)} characters; the limit is {MAX_NAME_CHARS}"
+            )
+
+
+def _check_selection(config: JobConfig, framework: Framework) -> None:
+    """A preset selection that the run would refuse is refused now."""
+    if config.pillar_selections is None:
+        return
+    found = selection_problem(config.pillar_selections, framework.pillar_names())
+    if found is not None:
+        index, reason = found
+        place = "config -> pillar_selections" + ("" if index is None else f" -> {index}")
+        raise InvalidInput(f"{place}: {reason}")
 
 
 def create_job(
@@ -71,12 +96,17 @@ def create_job(
     PayloadTooLarge; on any error nothing of the job is left behind."""
     if not files:
         raise InvalidInput("no corpus files: upload at least one PDF, TXT, MD or CSV file")
+    _check_names(files, framework)
     check_corpus_names(files)
+    if created_by is not None:
+        check_text(created_by, "created_by")
     config = config or JobConfig()
     job_id = new_job_id()
     folder = rt.workspace.create_job_dirs(job_id)
+    inserted = False
     try:
-        inputs = _save_inputs(rt, folder / "inputs", files, framework)
+        inputs, parsed = _save_inputs(rt, folder / "inputs", files, framework)
+        _check_selection(config, parsed)
         now = now_iso()
         row: Row = {
             "job_id": job_id,
@@ -90,19 +120,25 @@ def create_job(
             "created_by": created_by,
             "search_text": " ".join([job_id, *(i["name"] for i in inputs), created_by or ""]),
         }
+        # Last guard before anything is kept: every string of the row can be stored.
+        check_json(row, "job")
         job_rows.insert_job(rt.engine, row)
+        inserted = True
+        rt.docs.write_now(job_id)
+        row = job_rows.get_job(rt.engine, job_id)
     except BaseException:
+        # Whatever failed, the job was never created: no row, no folder.
+        if inserted:
+            job_rows.delete_job(rt.engine, job_id)
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    rt.docs.write_now(job_id)
-    row = job_rows.get_job(rt.engine, job_id)
     rt.events.publish("job_update", with_choices(rt, [job_public(row)])[0])
     return row
 
 
 def _save_inputs(
     rt: Runtime, inputs_dir: Path, files: list[InputFile], framework: InputFile | None
-) -> list[Row]:
+) -> tuple[list[Row], Framework]:
     budget = Budget(rt.settings.max_upload_bytes)
     corpus_dir = inputs_dir / "corpus"
     corpus_dir.mkdir()
@@ -127,7 +163,7 @@ def _save_inputs(
     with framework.stream:
         target = inputs_dir / "framework.json"
         sha, size = save_stream(framework.stream, target, budget)
-    _check_framework(target.read_bytes(), framework.name)
+    parsed = _check_framework(target.read_bytes(), framework.name)
     saved.append(
         {
             "role": "framework",
@@ -137,7 +173,7 @@ def _save_inputs(
             "size": size,
         }
     )
-    return saved
+    return saved, parsed
 
 
 def create_sample_job(
@@ -298,11 +334,13 @@ def import_job_folders(rt: Runtime) -> list[str]:
         document = folder / "job_data.json"
         try:
             data = json.loads(document.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if not isinstance(data, dict):
             continue
-        _import_document(rt, job_id, folder, data)
+        # Written by hand or by an older litgap: what cannot be stored is replaced,
+        # so that this document cannot break the reads of every other job.
+        _import_document(rt, job_id, folder, scrub(data))
         imported.append(job_id)
     return imported
 

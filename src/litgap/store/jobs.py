@@ -22,6 +22,13 @@ def insert_job(engine: sa.Engine, row: Row) -> None:
         conn.execute(jobs.insert().values(**row))
 
 
+def delete_job(engine: sa.Engine, job_id: str) -> None:
+    """Remove a job that never got past its creation (and any prompt rows it has)."""
+    with writing(engine) as conn:
+        conn.execute(prompts.delete().where(prompts.c.job_id == job_id))
+        conn.execute(jobs.delete().where(jobs.c.job_id == job_id))
+
+
 def get_job(engine: sa.Engine, job_id: str) -> Row:
     with reading(engine) as conn:
         found = conn.execute(sa.select(jobs).where(jobs.c.job_id == job_id)).mappings().first()

@@ -15,6 +15,7 @@ from litgap.services.jobs import import_job_folders, repair_documents
 from litgap.settings import Settings
 from litgap.web import errors
 from litgap.web.headers import SecurityHeaders
+from litgap.web.limits import BodyLimits
 from litgap.web.routes import audit, docs, jobs, pages, prompts, session, ws
 
 STATIC = Path(__file__).parent / "static"
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
 
+    # Added first, so it runs inside SecurityHeaders: its refusals get the headers too.
+    app.add_middleware(BodyLimits, settings=settings)
     app.add_middleware(SecurityHeaders)
 
     for router in (

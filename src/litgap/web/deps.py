@@ -61,13 +61,20 @@ def authenticate(rt: Runtime, request: Request | WebSocket) -> tuple[User, str |
     )
 
 
-async def current_user(request: Request) -> User:
+async def authenticate_request(request: Request) -> tuple[User, str | None]:
+    """`authenticate` from the headers alone: a token seen lately costs no store read;
+    otherwise the store is asked in a thread, not on the event loop."""
     token = _token(request)
     known = cached_user(token) if token else None
     if known is not None:
-        user, csrf = known, None
-    else:  # the store is asked in a thread, not on the event loop
-        user, csrf = await asyncio.to_thread(authenticate, request.app.state.runtime, request)
+        return known, None
+    return await asyncio.to_thread(authenticate, request.app.state.runtime, request)
+
+
+async def current_user(request: Request) -> User:
+    # BodyLimits authenticated a request with a body before reading it.
+    found: tuple[User, str | None] | None = getattr(request.state, "auth", None)
+    user, csrf = found if found is not None else await authenticate_request(request)
     if csrf is not None and request.method not in SAFE_METHODS:
         sent = request.headers.get("x-csrf-token", "")
         if not secrets.compare_digest(sent.encode(), csrf.encode()):

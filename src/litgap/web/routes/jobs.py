@@ -9,7 +9,8 @@ from fastapi.responses import FileResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from litgap.exceptions import InvalidInput, PayloadTooLarge, UnknownResultFile
+from litgap.config import error_place
+from litgap.exceptions import InvalidInput, UnknownResultFile
 from litgap.ids import validate_job_id
 from litgap.services import jobs as job_service
 from litgap.services.inputs import InputFile
@@ -47,23 +48,22 @@ def _json_config(raw: str | None) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as err:
         raise InvalidInput(f"config is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise InvalidInput("config: JSON nested too deeply") from err
 
 
 @router.post("", status_code=201, response_model=JobCreated, openapi_extra=MULTIPART_SCHEMA)
 async def create_job(request: Request, rt: RuntimeDep, user: OperatorUser) -> JobCreated:
     """Create a draft job from uploaded papers (multipart) or from the bundled sample (JSON)."""
+    # The body's size, and its text when it is JSON, were checked as it arrived
+    # (web/limits.py).
     ctype = request.headers.get("content-type", "")
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > rt.settings.max_upload_bytes + 1024 * 1024:
-        raise PayloadTooLarge(
-            f"upload of {length} bytes exceeds the limit of {rt.settings.max_upload_bytes} bytes"
-        )
     if ctype.startswith("application/json"):
         try:
             body = JobCreateSample.model_validate_json(await request.body())
         except ValidationError as err:
             first = err.errors()[0]
-            place = " -> ".join(str(p) for p in first["loc"]) or "body"
+            place = error_place(first["loc"]) or "body"
             raise InvalidInput(f"{place}: {first['msg']}") from err
         if not body.sample:
             raise InvalidInput(
