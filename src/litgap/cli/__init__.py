@@ -8,19 +8,20 @@ commands, so the import graph has no cycle.
 
 import os
 
-from litgap.cli import audit, cluster, jobs, run, serve, users
+from litgap.cli import audit, cluster, jobs, lineage, run, serve, users
 from litgap.cli.app import app, db_app, jobs_app, users_app
 
 app.command()(run.run)
 app.command()(serve.serve)
 app.command()(cluster.worker)
-app.command("verify")(audit.verify)
+app.command("verify")(lineage.verify)
 
 jobs_app.command("list")(jobs.jobs_list)
 jobs_app.command("show")(jobs.jobs_show)
 jobs_app.command("prompts")(jobs.jobs_prompts)
 jobs_app.command("export")(audit.jobs_export)
 jobs_app.command("replay")(audit.jobs_replay)
+jobs_app.command("continue")(lineage.jobs_continue)
 app.add_typer(jobs_app, name="jobs")
 
 users_app.command("add")(users.users_add)

@@ -189,6 +189,14 @@ def _write_entries(rt: Runtime, plan: ExportPlan, archive: "_Archive") -> None:
         archive.add_file("job_data.json", plan.document)
     for name, path in result_paths(plan.results_dir):
         archive.add_file(name, path)
+    # Imported here: lineage builds on this module. A job made from another names that
+    # job's content hash, so a chain of exports verifies (litgap verify a.zip b.zip).
+    from litgap.services.lineage import LINEAGE_ENTRY, lineage_entry
+
+    lineage = lineage_entry(rt, plan.job_id)
+    if lineage is not None:
+        with archive.open(LINEAGE_ENTRY) as entry:
+            entry.write(lineage)
     count = 0 if plan.legacy else prompt_rows.count_resolved(rt.engine, plan.job_id)
     if count:
         records = partial(history_files.history, rt.engine, plan.job_id)
