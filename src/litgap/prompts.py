@@ -24,6 +24,7 @@ from litgap.settings import Settings
 from litgap.status import PromptSource, PromptStatus
 from litgap.store import prompts as rows
 from litgap.store.documents import DocumentWriter
+from litgap.text import check_text
 
 Row = dict[str, Any]
 
@@ -186,6 +187,8 @@ class PromptBroker:
             raise InvalidInput(
                 f"note is {len(note)} characters; the limit is {self._settings.max_note_chars}"
             )
+        if note is not None:
+            check_text(note, "note")
         value = validate_response(
             prompt_id,
             row["prompt_data"],

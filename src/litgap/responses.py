@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litgap.exceptions import InvalidResponse
+from litgap.text import problem as text_problem
 
 # Values of a multi-select that mean "this and nothing else".
 SPECIAL_VALUES = frozenset({"ALL", "DEEP", "NONE"})
@@ -43,11 +44,27 @@ def fingerprint(prompt_type: str, message: str, options: list[str]) -> str:
     return hashlib.sha256(shown.encode()).hexdigest()
 
 
+class _Options:
+    """A prompt's options indexed once, so that checking an answer of any length costs
+    one lookup per chosen value, not a pass over the options."""
+
+    def __init__(self, options: list[str]) -> None:
+        self.options = options
+        self.exact = set(options)
+        self.folded: dict[str, str | None] = {}
+        for option in options:
+            key = option.casefold()
+            # Two options that differ only in case: only their exact spelling matches.
+            self.folded[key] = None if key in self.folded else option
+
+    def match(self, value: str) -> str | None:
+        if value in self.exact:
+            return value
+        return self.folded.get(value.casefold())
+
+
 def _match_option(value: str, options: list[str]) -> str | None:
-    if value in options:
-        return value
-    folded = [o for o in options if o.casefold() == value.casefold()]
-    return folded[0] if len(folded) == 1 else None
+    return _Options(options).match(value)
 
 
 def validate_response(
@@ -60,36 +77,47 @@ def validate_response(
     if not options:
         if not isinstance(response, str):
             raise InvalidResponse(prompt_id, f"expected text, got {type(response).__name__}")
-        if not response.strip():
-            raise InvalidResponse(prompt_id, "the response is empty")
         if len(response) > max_text_chars:
             raise InvalidResponse(
                 prompt_id, f"{len(response)} characters; the limit is {max_text_chars}"
             )
+        if not response.strip():
+            raise InvalidResponse(prompt_id, "the response is empty")
+        reason = text_problem(response)
+        if reason is not None:
+            raise InvalidResponse(prompt_id, f"the text {reason}")
         return response
     if isinstance(response, str):
         chosen = _match_option(response, options)
         if chosen is None:
-            raise InvalidResponse(prompt_id, f"{response[:100]!r} is not an option", options)
+            raise InvalidResponse(prompt_id, f"{_shown(response)} is not an option", options)
         return chosen
     if isinstance(response, list) and multiple:
-        return _validate_many(prompt_id, response, options)
+        if len(response) > len(options):
+            # No option may be chosen twice, so a longer list cannot be valid.
+            raise InvalidResponse(
+                prompt_id, f"{len(response)} values chosen; there are {len(options)} options"
+            )
+        return _validate_many(prompt_id, response, _Options(options))
     expected = "an option or a list of options" if multiple else "one option as a string"
     raise InvalidResponse(prompt_id, f"expected {expected}, got {type(response).__name__}", options)
 
 
-def _validate_many(prompt_id: str, response: list[Any], options: list[str]) -> list[str]:
+def _validate_many(prompt_id: str, response: list[Any], index: _Options) -> list[str]:
+    options = index.options
     if not response:
         raise InvalidResponse(prompt_id, "choose at least one option", options)
     chosen: list[str] = []
+    seen: set[str] = set()
     for item in response:
         if not isinstance(item, str):
-            raise InvalidResponse(prompt_id, f"{item!r} is not a string", options)
-        match = _match_option(item, options)
+            raise InvalidResponse(prompt_id, f"{repr(item)[:100]} is not a string", options)
+        match = index.match(item)
         if match is None:
-            raise InvalidResponse(prompt_id, f"{item[:100]!r} is not an option", options)
-        if match in chosen:
+            raise InvalidResponse(prompt_id, f"{_shown(item)} is not an option", options)
+        if match in seen:
             raise InvalidResponse(prompt_id, f"{match!r} is chosen twice", options)
+        seen.add(match)
         chosen.append(match)
     special = [c for c in chosen if c in SPECIAL_VALUES]
     if special and len(chosen) > 1:
@@ -97,6 +125,10 @@ def _validate_many(prompt_id: str, response: list[Any], options: list[str]) -> l
             prompt_id, f"{special[0]!r} stands alone; it cannot be combined with other options"
         )
     return chosen
+
+
+def _shown(value: str) -> str:
+    return repr(value[:100])  # repr escapes what cannot be shown (surrogates, controls)
 
 
 def as_text(value: object) -> str | None:

@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 
 from litgap.store.writer import Writer
+from litgap.text import loads_stored
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -53,14 +54,20 @@ T = TypeVar("T")
 
 
 def create_engine(url: str) -> sa.Engine:
+    # JSON columns are read with `loads_stored`: a surrogate escape kept before text was
+    # checked at the edge comes back as U+FFFD, so it cannot break a read.
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            json_deserializer=loads_stored,
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         _WRITE_LOCKS[engine] = threading.Lock()
         _WRITERS[engine] = Writer(engine, _WRITE_LOCKS[engine])
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, json_deserializer=loads_stored)
 
 
 def alembic_config(url: str) -> Config:
