@@ -1,5 +1,5 @@
-"""What a running job's flow sees: `ask` for decisions, `compute` for heavy work,
-`progress` for the dashboard.
+"""What a running job's flow sees: `ask` for decisions, `compute` for heavy work (in a
+worker process), `progress` for the dashboard.
 
 `ask` numbers its prompts. When a prompt with that number is already in the store
 (the job is resuming after a crash, or waking up on another worker), its recorded
@@ -7,7 +7,7 @@ answer is applied again without asking and without a second record. A replay job
 answers from the original's records when what the user would be shown matches.
 """
 
-import asyncio
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from litgap.config import ReplayAnswer, StoredConfig
 from litgap.exceptions import LitgapError
+from litgap.executor.pool import shared_pool
 from litgap.responses import PromptSpec, fingerprint
 from litgap.runtime import Runtime
 from litgap.status import JobStatus, PromptSource, PromptStatus
@@ -149,11 +150,17 @@ class JobContext:
         self.runtime.events.publish("job_update", _job_event(row))
 
     async def compute(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run CPU-bound pipeline work off the event loop."""
-        return await asyncio.to_thread(func, *args, **kwargs)
+        """Run a stage (a picklable top-level function) in a worker process: outside this
+        process's event loop and GIL. Cancelling the job's task kills the work.
+
+        Raises the stage's own error, or WorkerDied when its process ends without a reply.
+        """
+        pool = shared_pool(self.runtime.settings.analysis_processes)
+        # The same job's stages prefer the same worker: it has the inputs read already.
+        return await pool.run(functools.partial(func, *args, **kwargs), affinity=self.job_id)
 
     def progress(self, fraction: float, stage: str) -> None:
-        """Record progress (called from pipeline threads); throttled to keep the store calm."""
+        """Record progress (called by the flow between stages); throttled to keep the store calm."""
         now = time.monotonic()
         if now - self._last_progress < 0.2 and fraction < 1.0:
             return

@@ -6,24 +6,14 @@ replay and crash recovery stand on.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from litgap.atomic import write_atomic
+from litgap import stages
 from litgap.context import JobContext
 from litgap.exceptions import LitgapError
-from litgap.pipeline import (
-    Analyzer,
-    IterationResult,
-    build_report,
-    gap_changes,
-    has_converged,
-    load_corpus,
-    load_framework,
-    render_outputs,
-    summarize,
-)
+from litgap.pipeline.ingest import Limits
 from litgap.responses import PromptSpec
+from litgap.stages import IterationOutcome, JobInputs
 
 RUN_MODES = ["ONCE", "DEEP_LOOP"]
 CONTINUE_OPTIONS = ["yes", "no"]
@@ -59,7 +49,7 @@ def run_mode_prompt() -> PromptSpec:
     )
 
 
-def continue_prompt(result: IterationResult, details: list[dict[str, Any]]) -> PromptSpec:
+def continue_prompt(result: IterationOutcome, details: list[dict[str, Any]]) -> PromptSpec:
     return PromptSpec(
         type="continue",
         message=(
@@ -93,24 +83,27 @@ def interpret_selection(value: str | list[str], pillars: list[str]) -> Selection
     return Selection([p for p in pillars if p in chosen], None)
 
 
-def input_paths(inputs_dir: Path) -> tuple[Path, list[Path]]:
-    corpus = sorted(p for p in (inputs_dir / "corpus").iterdir() if p.is_file())
-    return inputs_dir / "framework.json", corpus
-
-
 async def run_flow(ctx: JobContext) -> dict[str, Any]:
-    """Run a job from its inputs to its results; returns the results summary."""
-    config = ctx.config
-    results_dir = ctx.runtime.workspace.results_dir(ctx.job_id)
-    framework_path, corpus_paths = input_paths(ctx.runtime.workspace.inputs_dir(ctx.job_id))
+    """Run a job from its inputs to its results; returns the results summary.
 
-    ctx.progress(0.02, "reading framework")
-    framework = await ctx.compute(load_framework, framework_path)
-    pillars = framework.pillar_names()
-    ctx.progress(0.05, "reading corpus")
-    corpus = await ctx.compute(
-        load_corpus, corpus_paths, max_pages=ctx.runtime.settings.max_pdf_pages
+    Every piece of work is a stage in a worker process (`litgap.stages`); this coroutine
+    only asks, decides and records, so the serving process's loop never waits on it.
+    """
+    config = ctx.config
+    workspace = ctx.runtime.workspace
+    settings = ctx.runtime.settings
+    inputs = JobInputs(
+        inputs_dir=workspace.inputs_dir(ctx.job_id),
+        limits=Limits(
+            max_pages=settings.max_pdf_pages,
+            max_file_seconds=settings.max_file_seconds,
+            max_file_chars=settings.max_file_chars,
+        ),
+        cache_dir=workspace.root / "cache",
     )
+
+    ctx.progress(0.02, "reading inputs")
+    pillars = (await ctx.compute(stages.read_inputs, inputs)).pillars
 
     selection_value = config.pillar_selections
     if selection_value is None:
@@ -120,41 +113,47 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
     if mode is None:
         mode = await ctx.ask(run_mode_prompt())
 
-    ctx.progress(0.2, "indexing passages")
-    analyzer = await ctx.compute(Analyzer, corpus, framework, selection.pillars)
-    ctx.progress(0.4, "iteration 1")
-    iterations = [await ctx.compute(analyzer.iterate, None)]
+    ctx.progress(0.2, "iteration 1")
+    threshold = config.convergence_threshold
+    outcomes = [await ctx.compute(stages.run_iteration, inputs, selection.pillars, None, threshold)]
     if mode == "DEEP_LOOP":
-        await _deep_loop(ctx, analyzer, iterations)
+        await _deep_loop(ctx, inputs, selection.pillars, outcomes)
 
     ctx.progress(0.9, "writing reports")
-    report = build_report(framework, corpus, selection.pillars, mode, iterations)
-    for name, data in sorted(render_outputs(report).items()):
-        write_atomic(results_dir / name, data)
+    summary = await ctx.compute(
+        stages.write_results,
+        inputs,
+        selection.pillars,
+        mode,
+        [o.state for o in outcomes],
+        workspace.results_dir(ctx.job_id),
+    )
     ctx.progress(1.0, "done")
-    return summarize(report)
+    return summary
 
 
 async def _deep_loop(
-    ctx: JobContext, analyzer: Analyzer, iterations: list[IterationResult]
+    ctx: JobContext, inputs: JobInputs, pillars: list[str], outcomes: list[IterationOutcome]
 ) -> None:
     config = ctx.config
     presets = list(config.continue_decisions)
-    while len(iterations) < config.max_iterations:
-        current = iterations[-1]
-        previous = iterations[-2] if len(iterations) > 1 else None
+    while len(outcomes) < config.max_iterations:
+        current = outcomes[-1]
         if current.gap_count == 0:
             return
-        if previous is not None and has_converged(previous, current, config.convergence_threshold):
+        if len(outcomes) > 1 and current.converged:
             return
-        details = gap_changes(previous, current) if previous is not None else []
-        index = len(iterations) - 1
+        index = len(outcomes) - 1
         if index < len(presets):
             decision = presets[index]
         else:
-            decision = await ctx.ask(continue_prompt(current, details))
+            decision = await ctx.ask(continue_prompt(current, current.details))
         if decision != "yes":
             return
-        fraction = 0.4 + 0.5 * len(iterations) / config.max_iterations
-        ctx.progress(fraction, f"iteration {len(iterations) + 1}")
-        iterations.append(await ctx.compute(analyzer.iterate, current))
+        fraction = 0.2 + 0.7 * len(outcomes) / config.max_iterations
+        ctx.progress(fraction, f"iteration {len(outcomes) + 1}")
+        outcomes.append(
+            await ctx.compute(
+                stages.run_iteration, inputs, pillars, current.state, config.convergence_threshold
+            )
+        )

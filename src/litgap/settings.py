@@ -1,5 +1,6 @@
 """Settings, read once from the environment (LITGAP_*); unsafe or bad values fail at start."""
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -56,6 +57,11 @@ class Settings(BaseSettings):
     # is given before its jobs are handed to another worker.
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     worker_stalled_seconds: float = Field(default=60.0, gt=0)
+    # Worker processes that run job work (reading, scoring, rendering) outside the
+    # serving process's event loop and GIL, shared by all jobs of a process.
+    analysis_processes: int = Field(
+        default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=64
+    )
 
     @field_validator("prompt_timeouts", mode="before")
     @classmethod

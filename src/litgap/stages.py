@@ -1,0 +1,165 @@
+"""The out-of-process work of a job: the pipeline calls the flow runs in worker processes.
+
+Every function here is top level, takes paths and plain data, and returns plain data, so
+that it can run in any worker (`litgap.executor.pool`). Between stages an iteration's
+result travels as opaque bytes (`IterationOutcome.state`): the serving process hands it
+back without ever unpickling the analysis. What the flow needs to decide (gap counts,
+the changes shown in a continue prompt, convergence) comes alongside as small values.
+
+A worker memoises what it has read and indexed, keyed by the inputs' content, so the
+next stage of the same job usually skips that work; a miss only costs time, the results
+are the same either way. The pipeline stays pure: it never learns about jobs.
+"""
+
+import hashlib
+import pickle
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from litgap.atomic import write_atomic
+from litgap.pipeline import (
+    Analyzer,
+    Corpus,
+    Framework,
+    IterationResult,
+    build_report,
+    gap_changes,
+    has_converged,
+    load_corpus,
+    load_framework,
+    render_outputs,
+    summarize,
+)
+from litgap.pipeline.cache import FileCache
+from litgap.pipeline.ingest import Limits
+
+MEMO_ENTRIES = 2  # per worker: enough for a job and its neighbour, bounded in memory
+
+
+@dataclass(frozen=True)
+class JobInputs:
+    """Where a job's inputs are, and the settings that shape how they are read."""
+
+    inputs_dir: Path
+    limits: Limits
+    cache_dir: Path | None  # the workspace's cache (extracted text...), or none
+
+    @property
+    def framework_path(self) -> Path:
+        return self.inputs_dir / "framework.json"
+
+    def corpus_paths(self) -> list[Path]:
+        folder = self.inputs_dir / "corpus"
+        return sorted(p for p in folder.iterdir() if p.is_file())
+
+
+@dataclass(frozen=True)
+class InputsRead:
+    pillars: list[str]
+
+
+@dataclass(frozen=True)
+class IterationOutcome:
+    iteration: int
+    gap_count: int
+    details: list[dict[str, Any]]  # how the previous iteration's gaps moved
+    converged: bool  # no gap of the previous iteration rose by more than the threshold
+    state: bytes  # the pickled IterationResult: handed back, never opened by the flow
+
+
+class _Memo:
+    """A small LRU map kept by each worker process."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+_loaded = _Memo(MEMO_ENTRIES)
+_analyzers = _Memo(MEMO_ENTRIES)
+
+
+def _content_key(inputs: JobInputs) -> str:
+    """Names the inputs' bytes (and how they are read), not where they are."""
+    digest = hashlib.sha256(f"{inputs.limits!r}\x00".encode())
+    for path in [inputs.framework_path, *inputs.corpus_paths()]:
+        digest.update(path.name.encode("utf-8", "surrogateescape") + b"\x00")
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def _load(inputs: JobInputs) -> tuple[str, Framework, Corpus]:
+    key = _content_key(inputs)
+    hit = _loaded.get(key)
+    if hit is None:
+        framework = load_framework(inputs.framework_path)
+        cache = FileCache(inputs.cache_dir) if inputs.cache_dir is not None else None
+        corpus = load_corpus(inputs.corpus_paths(), limits=inputs.limits, cache=cache)
+        hit = (framework, corpus)
+        _loaded.put(key, hit)
+    return key, hit[0], hit[1]
+
+
+def _analyzer(inputs: JobInputs, pillars: list[str]) -> Analyzer:
+    key, framework, corpus = _load(inputs)
+    memo_key = (key, tuple(pillars))
+    analyzer = _analyzers.get(memo_key)
+    if analyzer is None:
+        analyzer = Analyzer(corpus, framework, pillars)
+        _analyzers.put(memo_key, analyzer)
+    return analyzer
+
+
+def read_inputs(inputs: JobInputs) -> InputsRead:
+    """Read the framework and the corpus; the pillars are what the first prompt offers.
+    Raises FrameworkError or CorpusError for unusable inputs."""
+    _, framework, _ = _load(inputs)
+    return InputsRead(pillars=framework.pillar_names())
+
+
+def run_iteration(
+    inputs: JobInputs, pillars: list[str], previous: bytes | None, threshold: float
+) -> IterationOutcome:
+    """One pass of the analysis: the first on every sub-requirement, the next ones on the
+    gaps of `previous` (the state of the iteration before)."""
+    analyzer = _analyzer(inputs, pillars)
+    before: IterationResult | None = pickle.loads(previous) if previous is not None else None
+    result = analyzer.iterate(before)
+    details = gap_changes(before, result) if before is not None else []
+    converged = before is not None and has_converged(before, result, threshold)
+    return IterationOutcome(
+        iteration=result.iteration,
+        gap_count=result.gap_count,
+        details=details,
+        converged=converged,
+        state=pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
+    )
+
+
+def write_results(
+    inputs: JobInputs, pillars: list[str], mode: str, states: list[bytes], results_dir: Path
+) -> dict[str, Any]:
+    """Build the report, render every output and write each atomically; returns the
+    results summary the job's row keeps."""
+    _, framework, corpus = _load(inputs)
+    iterations = [pickle.loads(state) for state in states]
+    report = build_report(framework, corpus, pillars, mode, iterations)
+    for name, data in sorted(render_outputs(report).items()):
+        write_atomic(results_dir / name, data)
+    return summarize(report)
