@@ -1,0 +1,90 @@
+"""Duplicate papers: by content, by DOI, by normalised title; the paper with the most to
+read is kept; the report counts papers, not files."""
+
+from pathlib import Path
+
+from litgap.pipeline import Corpus, Page, Paper, load_corpus
+from litgap.pipeline.dedupe import (
+    Identity,
+    dedupe_corpus,
+    find_duplicates,
+    normalise_doi,
+    normalise_title,
+)
+
+
+def paper(id: str, title: str, kind: str = "text", sha: str = "", doi: str | None = None) -> Paper:
+    return Paper(id, title, kind, (Page(None, f"text of {id}"),), sha256=sha or id, doi=doi)
+
+
+def test_titles_match_whatever_their_case_accents_and_punctuation() -> None:
+    assert normalise_title("Rainwater Harvesting: São Paulo!") == normalise_title(
+        "rainwater harvesting sao paulo"
+    )
+
+
+def test_a_short_title_identifies_nothing() -> None:
+    assert normalise_title("Results") == ""
+
+
+def test_dois_match_with_or_without_a_resolver_prefix() -> None:
+    assert normalise_doi("https://doi.org/10.1016/J.WATRES.2010.12.015") == normalise_doi(
+        "doi:10.1016/j.watres.2010.12.015"
+    )
+
+
+def test_a_database_row_and_the_pdf_of_the_same_paper_keep_the_pdf() -> None:
+    row = Identity("db.csv row 1", "database row", "x#1", "Roof runoff quality in Athens")
+    pdf = Identity("athens.pdf", "pdf", "y", "ROOF RUNOFF QUALITY IN ATHENS")
+    [dup] = find_duplicates([row, pdf])
+    assert (dup.paper, dup.duplicate_of, dup.reason) == ("db.csv row 1", "athens.pdf", "same title")
+
+
+def test_two_different_dois_are_two_papers_whatever_their_titles() -> None:
+    a = Identity("a.txt", "text", "a", "Rainwater tank sizing", "10.1/a")
+    b = Identity("b.txt", "text", "b", "Rainwater tank sizing", "10.1/b")
+    assert find_duplicates([a, b]) == []
+
+
+def test_the_same_doi_is_one_paper_whatever_its_titles() -> None:
+    a = Identity("a.bib [x]", "bibtex", "a", "One title", "10.1/A")
+    b = Identity("b.ris entry 1", "ris", "b", "Another title", "https://doi.org/10.1/a")
+    assert [d.reason for d in find_duplicates([a, b])] == ["same DOI"]
+
+
+def test_papers_already_in_a_corpus_are_always_the_ones_kept() -> None:
+    old = Identity("old.csv row 3", "database row", "o#3", "Sand filters for rooftop water")
+    new = Identity("new.pdf", "pdf", "n", "Sand filters for rooftop water")
+    [dup] = find_duplicates([new], existing=[old])
+    assert dup.paper == "new.pdf" and dup.duplicate_of == "old.csv row 3"
+
+
+def test_dedupe_moves_duplicates_to_skipped_with_the_kept_paper_named() -> None:
+    corpus = Corpus(
+        (
+            paper("a.txt", "Sand filters for rooftop water"),
+            paper("b.md", "Sand Filters for Rooftop Water"),
+            paper("c.txt", "UV disinfection of stored rainwater"),
+        )
+    )
+    deduped = dedupe_corpus(corpus)
+    assert [p.id for p in deduped.papers] == ["a.txt", "c.txt"]
+    assert [(s.name, s.reason) for s in deduped.skipped] == [
+        ("b.md", "duplicate of 'a.txt' (same title)")
+    ]
+
+
+def test_load_corpus_counts_a_csv_row_and_its_text_file_once(tmp_path: Path) -> None:
+    (tmp_path / "db.csv").write_text(
+        "TITLE,MAJOR_FINDINGS\nSand filters for rooftop water,Slow sand filters remove turbidity.\n"
+    )
+    (tmp_path / "sand.txt").write_text("Sand filters for rooftop water\n\nA long study of sand.")
+    corpus = load_corpus([tmp_path])
+    assert [p.id for p in corpus.papers] == ["sand.txt"]
+    assert "duplicate of 'sand.txt'" in corpus.skipped[0].reason
+
+
+def test_load_corpus_without_dedupe_keeps_both(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Sand filters for rooftop water\n\nOne text.")
+    (tmp_path / "b.txt").write_text("Sand filters for rooftop water\n\nAnother text.")
+    assert len(load_corpus([tmp_path], dedupe=False).papers) == 2
