@@ -7,8 +7,7 @@ import pytest
 from fpdf import FPDF
 
 from litgap.pipeline import load_corpus
-from litgap.pipeline.ingest import Limits, Source, Unreadable
-from litgap.pipeline.ingest import bibtex, ris
+from litgap.pipeline.ingest import Limits, Source, Unreadable, bibtex, ris
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "library"
 MENDEZ_PDF = "Mendez et al. - 2011 - The effect of roofing material on the quality of h.pdf"
