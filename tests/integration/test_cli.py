@@ -139,3 +139,25 @@ def test_users_add_prints_the_token_last(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
     assert token.startswith("lg_") and len(token) > 30
+
+
+
+COMMANDS = [["serve"], ["worker"], ["jobs", "list"], ["users", "add", "ada"], ["db", "upgrade"]]
+BAD_SETTINGS = [
+    *[(command, {"LITGAP_PORT": "abc"}, "LITGAP_PORT") for command in COMMANDS],
+    (["serve"], {"LITGAP_PROMPT_TIMEOUTS": '{"run_mode": 0}'}, "prompt_timeouts.run_mode"),
+    (["worker"], {"LITGAP_PROMPT_TIMEOUTS": '{"run_mode": 0}'}, "prompt_timeouts.run_mode"),
+    (["serve"], {"LITGAP_PROMPT_TIMEOUTS": "{not json"}, "LITGAP_PROMPT_TIMEOUTS"),
+]
+
+
+@pytest.mark.parametrize(("command", "env", "key"), BAD_SETTINGS)
+def test_bad_settings_are_one_line_naming_the_key_and_exit_2(
+    tmp_path: Path, command: list[str], env: dict[str, str], key: str
+) -> None:
+    result = litgap(*command, "--workspace", str(tmp_path / "ws"), env=env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Invalid settings:") and key in line
+    assert not (tmp_path / "ws").exists()
