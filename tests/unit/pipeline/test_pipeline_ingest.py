@@ -20,7 +20,7 @@ EXAMPLES: dict[str, bytes] = {
     "pdf": pdf_bytes([LONG]),
     "text": LONG.encode(),
     "database": f'TITLE,MAJOR_FINDINGS\nLegumes,"{LONG}"\n'.encode(),
-    "bibtex": f"@article{{smith2020,\n  title = {{Legumes}},\n  abstract = {{{LONG}}}\n}}\n".encode(),
+    "bibtex": f"@article{{smith2020,\n title = {{Legumes}},\n abstract = {{{LONG}}}\n}}\n".encode(),
     "ris": f"TY  - JOUR\nTI  - Legumes\nAB  - {LONG}\nER  - \n".encode(),
 }
 
@@ -35,7 +35,9 @@ def test_every_reader_is_found_by_its_suffix_in_any_case(suffix: str) -> None:
 
 
 def test_an_unknown_suffix_names_the_known_ones() -> None:
-    with pytest.raises(Unreadable, match=r"^unsupported file type '\.docx'; expected one of ") as err:
+    with pytest.raises(
+        Unreadable, match=r"^unsupported file type '\.docx'; expected one of "
+    ) as err:
         reader_for(".docx")
     assert all(suffix in err.value.reason for suffix in READERS)
 
@@ -51,9 +53,7 @@ def test_every_reader_skips_a_file_over_the_text_limit(kind: str, write: Write) 
 
 
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
-def test_every_reader_reads_its_example_within_the_default_limits(
-    kind: str, write: Write
-) -> None:
+def test_every_reader_reads_its_example_within_the_default_limits(kind: str, write: Write) -> None:
     suffix = next(s for s, k in READERS.items() if k == kind)
     corpus = load_corpus([write(f"paper{suffix}", EXAMPLES[kind])])
     assert "root nodules" in corpus.papers[0].pages[0].text
@@ -61,7 +61,10 @@ def test_every_reader_reads_its_example_within_the_default_limits(
 
 def test_pdf_title_authors_and_year_come_from_its_metadata(write: Write) -> None:
     data = pdf_bytes(
-        [LEGUMES], title="  Legumes\nand nitrogen ", author="Smith, J.; Doe, A.", published="2019-05"
+        [LEGUMES],
+        title="  Legumes\nand nitrogen ",
+        author="Smith, J.; Doe, A.",
+        published="2019-05",
     )
     paper = load_corpus([write("x.pdf", data)]).papers[0]
     assert (paper.title, paper.authors, paper.year) == (

@@ -11,6 +11,7 @@ pdfium call is not interruptible: loading the text of one page costs ~0.6 s and
 3.4 GiB), so the process that runs the pipeline needs its own timeout and memory limit.
 """
 
+import contextlib
 import json
 import re
 import threading
@@ -188,10 +189,9 @@ def _store(source: Source, value: dict[str, object]) -> None:
     if source.cache is None:
         return
     data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogatepass")
-    try:
+    # The cache only saves time: a full disk must not fail the read.
+    with contextlib.suppress(OSError):
         source.cache.put(CACHE_NAMESPACE, cache_key_for(source.sha256), data)
-    except OSError:
-        pass  # the cache only saves time: a full disk must not fail the read
 
 
 def _cached(source: Source) -> Extracted | str | None:
