@@ -141,7 +141,6 @@ def test_users_add_prints_the_token_last(tmp_path: Path) -> None:
     assert token.startswith("lg_") and len(token) > 30
 
 
-
 COMMANDS = [["serve"], ["worker"], ["jobs", "list"], ["users", "add", "ada"], ["db", "upgrade"]]
 BAD_SETTINGS = [
     *[(command, {"LITGAP_PORT": "abc"}, "LITGAP_PORT") for command in COMMANDS],
