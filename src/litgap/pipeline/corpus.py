@@ -18,6 +18,7 @@ from litgap.pipeline.ingest import DEFAULT_MAX_PAGES, Limits, Source, Unreadable
 
 Progress = Callable[[float, str], None]
 
+
 @dataclass(frozen=True)
 class Page:
     number: int | None  # 1-based PDF page; None for text files and database rows

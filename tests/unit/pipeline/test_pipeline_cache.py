@@ -112,7 +112,9 @@ def test_a_cached_pdf_is_held_to_the_limits_of_the_run_that_reads_it(
     long = make_pdf("long.pdf", [LEGUMES, DRIP, COVER_CROPS])
     load_corpus([long], cache=cache)
     pages = load_corpus([long, write("d.txt", DRIP)], cache=cache, limits=Limits(max_pages=2))
-    chars = load_corpus([long, write("d.txt", DRIP)], cache=cache, limits=Limits(max_file_chars=400))
+    chars = load_corpus(
+        [long, write("d.txt", DRIP)], cache=cache, limits=Limits(max_file_chars=400)
+    )
     assert pages.skipped[0].reason.endswith("more than the limit of 2 (max_pdf_pages)")
     assert "(max_file_chars)" in chars.skipped[0].reason
 
