@@ -15,6 +15,7 @@ from typing import Any
 
 from litgap.ids import validate_job_id
 from litgap.records import prompt_record
+from litgap.services.continuation import evidence_gained
 from litgap.runtime import Runtime
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
@@ -181,8 +182,10 @@ def diff_jobs(rt: Runtime, job_a: str, job_b: str) -> Row:
     reproduced = not missing and (raw_a == raw_b or report_a == report_b)
     if report_a is not None and report_b is not None:
         results = diff_reports(report_a, report_b)
+        # Which sub-requirements B's new papers gave evidence to (services/continuation.py).
+        results["evidence_gained"] = evidence_gained(report_a, report_b)
     else:
-        results = diff_reports({}, {})
+        results = {**diff_reports({}, {}), "evidence_gained": []}
     return {
         "a": {"job_id": job_a, "status": row_a["status"], "replay_of": row_a["replay_of"]},
         "b": {"job_id": job_b, "status": row_b["status"], "replay_of": row_b["replay_of"]},
