@@ -190,6 +190,12 @@ class WorkerPool:
             workers = [s.worker for s in self._slots if s.worker is not None]
         return [w.pid for w in workers if w.pid is not None and w.alive()]
 
+    def busy(self) -> list[int]:
+        """The pids of the workers running a call now."""
+        with self._lock:
+            taken = [s.worker for s in self._slots if s not in self._free and s.worker]
+        return [w.pid for w in taken if w.pid is not None and w.alive()]
+
     async def run(
         self,
         fn: Callable[..., T],

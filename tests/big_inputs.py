@@ -1,0 +1,36 @@
+"""Real-sized inputs made on the fly: a framework of hundreds of pillars, for tests and
+benchmarks that need job work that takes a while."""
+
+import json
+import random
+
+WORDS = (
+    "rainwater roof catchment tank storage overflow filtration sand turbidity sensor "
+    "bacteria disinfection ultraviolet survey household demand rainfall runoff pavement "
+    "governance maintenance upkeep quality monitoring treatment sizing yield diversion "
+    "debris conductivity schedule indicator neighbourhood community cost sediment pipe "
+    "gutter pump pressure chlorine membrane drought reuse irrigation drinking standard"
+).split()
+
+
+def big_framework(pillars: int, *, requirements: int = 3, subs: int = 4, seed: int = 7) -> bytes:
+    """A framework JSON of `pillars` pillars x `requirements` x `subs` sub-requirements,
+    worded from the sample corpus's vocabulary so that scoring finds real overlaps."""
+    rng = random.Random(seed)
+
+    def phrase(n: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(n))
+
+    framework: dict[str, object] = {}
+    for p in range(1, pillars + 1):
+        framework[f"Pillar {p}: {phrase(3).title()}"] = {
+            "description": phrase(12),
+            "keywords": [phrase(2) for _ in range(4)],
+            "requirements": {
+                f"REQ-{p}.{r}: {phrase(3).title()}": [
+                    f"Sub-{p}.{r}.{s}: {phrase(10)}" for s in range(1, subs + 1)
+                ]
+                for r in range(1, requirements + 1)
+            },
+        }
+    return json.dumps(framework, indent=1).encode()
