@@ -105,6 +105,16 @@ function actionsCell(job) {
   return cell;
 }
 
+// The job this one was made from, and how (continues, revision_of, replay_of).
+function parentCell(job) {
+  const parent = job.parent_job_id || job.replay_of;
+  if (!parent) return el("td", { class: "parent" });
+  return el("td", { class: "parent" },
+    el("span", { class: "hint" }, `${job.relation || "replay_of"} `),
+    el("a", { href: jobUrl(parent), class: "mono" }, parent),
+  );
+}
+
 function jobRow(job) {
   return el(
     "tr",
@@ -116,6 +126,7 @@ function jobRow(job) {
       job.legacy ? el("span", { class: "badge muted" }, "legacy") : null,
       job.replay_of ? el("span", { class: "badge info", title: `Replay of ${job.replay_of}` }, "replay") : null,
     ),
+    parentCell(job),
     el("td", {}, timeElement(job.created_at)),
     el("td", {}, statusBadge(job.status)),
     progressCell(job),
