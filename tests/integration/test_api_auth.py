@@ -1,9 +1,16 @@
 """Who may do what: tokens, API keys, roles, sessions with CSRF, the WebSocket."""
 
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.integration.conftest import Api
+from tests.conftest import make_settings
+from tests.integration.conftest import Api, make_users
+from tests.live import LiveServer
 
 PUBLIC = {"/login", "/static", "/docs-assets"}
 
@@ -111,3 +118,99 @@ def test_responses_carry_security_headers_and_pages_a_strict_policy(api: Api) ->
     assert listed.headers["x-frame-options"] == "DENY"
     page = api.client.get("/login")
     assert "script-src 'self';" in page.headers["content-security-policy"]
+
+
+# -- authentication before the body, bodies bounded while they stream ---------------
+
+MiB = 1024 * 1024
+
+
+class Chunks:
+    """A request body sent chunked (no Content-Length) that counts what it gave away."""
+
+    def __init__(self, total: int, head: bytes = b"", chunk: int = 64 * 1024) -> None:
+        self.total, self.head, self.chunk, self.sent = total, head, chunk, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.head:
+            self.sent += len(self.head)
+            yield self.head
+        while self.sent < self.total:
+            self.sent += self.chunk
+            yield b"x" * self.chunk
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[LiveServer, dict[str, str]]]:
+    settings = make_settings(tmp_path)
+    tokens = make_users(settings)
+    server = LiveServer(
+        settings.workspace, tokens["operator"], env={"LITGAP_MAX_UPLOAD_BYTES": str(3 * MiB)}
+    ).start()
+    yield server, tokens
+    server.stop()
+
+
+def test_unauthenticated_chunked_body_gets_401_before_the_server_reads_it(
+    live: tuple[LiveServer, dict[str, str]],
+) -> None:
+    server, _tokens = live
+    body = Chunks(96 * MiB)
+    started = time.monotonic()
+    response = httpx.post(
+        f"{server.url}/api/prompts/prm_x/respond",
+        content=iter(body),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("authentication required")
+    assert body.sent < 16 * MiB  # the rest was never asked for
+    assert time.monotonic() - started < 5
+
+
+def test_wrong_token_with_a_chunked_body_gets_401_unread(
+    live: tuple[LiveServer, dict[str, str]],
+) -> None:
+    server, _tokens = live
+    body = Chunks(96 * MiB)
+    response = httpx.post(
+        f"{server.url}/api/jobs",
+        content=iter(body),
+        headers={"Authorization": "Bearer lg_wrong", "Content-Type": "multipart/form-data; b=x"},
+        timeout=30,
+    )
+    assert response.status_code == 401
+    assert response.json()["detail"] == "invalid token"
+    assert body.sent < 16 * MiB
+
+
+def test_chunked_json_body_past_the_limit_is_413_unread(
+    live: tuple[LiveServer, dict[str, str]],
+) -> None:
+    server, tokens = live
+    body = Chunks(96 * MiB)
+    response = httpx.post(
+        f"{server.url}/api/prompts/prm_x/respond",
+        content=iter(body),
+        headers={"Authorization": f"Bearer {tokens['operator']}"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        "request body exceeds the limit of 1048576 bytes (LITGAP_MAX_JSON_BYTES); nothing was saved"
+    )
+    assert body.sent < 16 * MiB
+
+
+def test_json_body_with_a_length_past_the_limit_is_413(api: Api) -> None:
+    response = api.client.post(
+        "/api/prompts/prm_x/respond",
+        content=b" " * (2 * MiB),
+        headers={**api.headers(), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        f"request body of {2 * MiB} bytes exceeds the limit of 1048576 bytes "
+        "(LITGAP_MAX_JSON_BYTES); nothing was saved"
+    )

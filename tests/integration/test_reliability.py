@@ -1,15 +1,20 @@
 """Durability and bad input at the edges: races, truncated files, oversize bodies."""
 
+import contextlib
 import json
+import os
 import threading
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 
 from litgap.web.app import create_app
 from tests.conftest import make_settings
 from tests.integration.conftest import Api, make_users
+from tests.integration.test_api_auth import Chunks, MiB
 from tests.integration.test_api_jobs import create_sample
+from tests.live import LiveServer
 
 
 def test_two_clients_answering_at_once_one_wins_one_gets_409(api: Api) -> None:
@@ -82,3 +87,79 @@ def test_truncated_job_data_is_listed_and_rewritten_at_start(tmp_path: Path) -> 
         assert [j["job_id"] for j in listed] == [job_id]
         client.app.state.runtime.docs.flush()  # type: ignore[attr-defined]
     assert json.loads(document.read_text())["job_id"] == job_id
+
+
+def _open_files_under(pid: int, folder: Path) -> list[str]:
+    found = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith(str(folder)):
+                found.append(target)
+    return found
+
+
+def test_chunked_upload_past_the_limit_is_413_unread_and_its_spool_deleted(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    tokens = make_users(settings)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    server = LiveServer(
+        settings.workspace,
+        tokens["operator"],
+        env={"LITGAP_MAX_UPLOAD_BYTES": str(3 * MiB), "TMPDIR": str(spool)},
+    ).start()
+    try:
+        head = (
+            b'--B\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\n"
+        )
+        body = Chunks(96 * MiB, head=head)
+        response = httpx.post(
+            f"{server.url}/api/jobs",
+            content=iter(body),
+            headers={
+                "Authorization": f"Bearer {tokens['operator']}",
+                "Content-Type": "multipart/form-data; boundary=B",
+            },
+            timeout=30,
+        )
+        assert server.process is not None
+        assert _open_files_under(server.process.pid, spool) == []
+    finally:
+        server.stop()
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        f"upload exceeds the limit of {3 * MiB} bytes (LITGAP_MAX_UPLOAD_BYTES); nothing was saved"
+    )
+    assert body.sent < 16 * MiB
+    assert list((settings.workspace / "jobs").iterdir()) == []
+
+
+def test_a_failure_after_the_row_is_inserted_removes_row_and_folder(api: Api) -> None:
+    jobs_dir = api.settings.workspace / "jobs"
+    stop = threading.Event()
+
+    def block_the_document() -> None:
+        # A directory where job_data.json should go: the document cannot be written,
+        # as on a full or broken disk, after the job's row is in the store.
+        while not stop.is_set():
+            for folder in jobs_dir.iterdir():
+                with contextlib.suppress(OSError):
+                    (folder / "job_data.json" / "in-the-way").mkdir(parents=True)
+                    stop.set()
+
+    watcher = threading.Thread(target=block_the_document)
+    watcher.start()
+    try:
+        response = api.post(
+            "/api/jobs", files=[("files", ("big.txt", b"word " * (6 * MiB), "text/plain"))]
+        )
+    finally:
+        stop.set()
+        watcher.join()
+    assert response.status_code == 507, response.text
+    assert api.get("/api/jobs").json()["jobs"] == []
+    assert list(jobs_dir.iterdir()) == []

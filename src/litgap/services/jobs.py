@@ -113,7 +113,11 @@ def create_job(
             "status": JobStatus.DRAFT.value,
             "created_at": now,
             "updated_at": now,
-            "config": config.model_dump(mode="json", exclude_defaults=False),
+            "config": {
+                **config.model_dump(mode="json", exclude_defaults=False),
+                # A replay keeps the original's; a new job, this process's.
+                "settings": getattr(config, "settings", None) or rt.settings.job_values(),
+            },
             "inputs": inputs,
             "transitions": [{"status": JobStatus.DRAFT.value, "at": now}],
             "replay_of": replay_of,
@@ -130,6 +134,7 @@ def create_job(
         # Whatever failed, the job was never created: no row, no folder.
         if inserted:
             job_rows.delete_job(rt.engine, job_id)
+            rt.docs.forget(job_id)
         shutil.rmtree(folder, ignore_errors=True)
         raise
     rt.events.publish("job_update", with_choices(rt, [job_public(row)])[0])

@@ -101,6 +101,13 @@ class DocumentWriter:
         if errors:
             raise errors[0]
 
+    def forget(self, job_id: str) -> None:
+        """Drop what is kept about a job that was removed (its creation failed)."""
+        with self._cond:
+            self._dirty.discard(job_id)
+            self._errors.pop(job_id, None)
+            self._cache.pop(job_id, None)
+
     def write_now(self, job_id: str) -> None:
         """Rewrite one job's document in the calling thread."""
         self._write(job_id)

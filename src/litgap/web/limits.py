@@ -26,12 +26,12 @@ from litgap.web.deps import SAFE_METHODS, authenticate_request
 
 # Room for multipart framing (part headers, boundaries) on top of the files' bytes.
 MULTIPART_SLACK = 1024 * 1024
-# Sign-in and sign-out come from the login page, not from a token holder.
-PUBLIC_PATHS = frozenset({"/login"})
 
 
 def _needs_auth(path: str) -> bool:
-    return path.startswith("/api/") or path == "/api" or path == "/logout"
+    # Pages (sign-in, sign-out) answer a browser with a redirect; their bodies are
+    # small forms, bounded below like any other.
+    return path.startswith("/api/")
 
 
 def _is_json(content_type: str) -> bool:
@@ -61,7 +61,7 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if _needs_auth(path) and path not in PUBLIC_PATHS:
+        if _needs_auth(path):
             try:
                 auth = await authenticate_request(Request(scope))
             except LitgapError as err:
@@ -163,9 +163,7 @@ def _too_large(limit: int, upload: bool, length: int | None = None) -> str:
     size = f" of {length} bytes" if length is not None else ""
     limit_shown = limit - MULTIPART_SLACK if upload else limit
     setting = "LITGAP_MAX_UPLOAD_BYTES" if upload else "LITGAP_MAX_JSON_BYTES"
-    return (
-        f"{what}{size} exceeds the limit of {limit_shown} bytes ({setting}); nothing was saved"
-    )
+    return f"{what}{size} exceeds the limit of {limit_shown} bytes ({setting}); nothing was saved"
 
 
 def _check_json_body(body: bytes) -> None:
