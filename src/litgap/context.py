@@ -102,12 +102,13 @@ class JobContext:
             )
             if recorded is not None:
                 note = "what-if override of the original answer" if recorded.overridden else None
+                # A revision's verdicts are the reviewer's answers, not a replay's.
                 broker.answer(
                     row["prompt_id"],
                     recorded.response,
-                    source=PromptSource.REPLAY,
-                    answered_by=None,
-                    note=note,
+                    source=PromptSource(recorded.source or PromptSource.REPLAY.value),
+                    answered_by=recorded.answered_by,
+                    note=recorded.note or note,
                     replayed_from=recorded.prompt_id,
                 )
                 row = broker.get(row["prompt_id"])

@@ -78,6 +78,20 @@ class NotContinuable(LitgapError):
     status_code = 409
 
 
+class NotRevisable(LitgapError):
+    status_code = 409
+
+
+class NoEvidence(LitgapError):
+    """The job has no report with evidence (not finished, or made before schema 2)."""
+
+    status_code = 409
+
+
+class UnknownEvidence(LitgapError):
+    status_code = 404
+
+
 class AuthenticationRequired(LitgapError):
     status_code = 401
 

@@ -93,6 +93,8 @@ def validate_response(
             raise InvalidResponse(prompt_id, f"{_shown(response)} is not an option", options)
         return chosen
     if isinstance(response, list) and multiple:
+        if not response and prompt_data.get("min_choices") == 0:
+            return []  # a prompt that allows choosing none (evidence_review: reject all)
         if len(response) > len(options):
             # No option may be chosen twice, so a longer list cannot be valid.
             raise InvalidResponse(

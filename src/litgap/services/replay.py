@@ -134,6 +134,30 @@ def create_replay(
             )
         }
     )
+    return new_job_from(
+        rt,
+        original,
+        config,
+        relation="replay_of",
+        created_by=created_by,
+        label=f"replay {job_id}",
+    )
+
+
+def new_job_from(
+    rt: Runtime,
+    original: Row,
+    config: StoredConfig,
+    *,
+    relation: str,
+    created_by: str | None,
+    label: str,
+) -> Row:
+    """A draft job made from `original`: its inputs hard-linked and checked by sha256,
+    `config` as given, lineage (`parent_job_id`, `relation`) recorded. Shared by replay
+    and revision. Raises NotReplayable when the inputs changed; nothing is left behind
+    on error."""
+    job_id = original["job_id"]
     new_id = new_job_id()
     folder = rt.workspace.create_job_dirs(new_id)
     try:
@@ -151,9 +175,12 @@ def create_replay(
                 "config": config.model_dump(mode="json"),
                 "inputs": original["inputs"],
                 "transitions": [{"status": JobStatus.DRAFT.value, "at": now}],
-                "replay_of": job_id,
+                # The older column, kept for readers made before the lineage columns.
+                "replay_of": job_id if relation == "replay_of" else None,
+                "parent_job_id": job_id,
+                "relation": relation,
                 "created_by": created_by,
-                "search_text": " ".join([new_id, *names, created_by or "", f"replay {job_id}"]),
+                "search_text": " ".join([new_id, *names, created_by or "", label]),
             },
         )
     except BaseException:
