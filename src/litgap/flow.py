@@ -13,7 +13,7 @@ from litgap.context import JobContext
 from litgap.exceptions import LitgapError
 from litgap.pipeline.ingest import Limits
 from litgap.responses import PromptSpec
-from litgap.stages import IterationOutcome, JobInputs
+from litgap.stages import IterationOutcome, JobInputs, Scoring
 
 RUN_MODES = ["ONCE", "DEEP_LOOP"]
 CONTINUE_OPTIONS = ["yes", "no"]
@@ -100,6 +100,12 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
             max_file_chars=settings.max_file_chars,
         ),
         cache_dir=workspace.root / "cache",
+        dedupe=not config.keep_duplicates,
+    )
+    scoring = Scoring(
+        scorer=config.scorer,
+        rerank=config.rerank,
+        verdicts=tuple(sorted(config.evidence_verdicts.items())),
     )
 
     ctx.progress(0.02, "reading inputs")
@@ -115,9 +121,11 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
 
     ctx.progress(0.2, "iteration 1")
     threshold = config.convergence_threshold
-    outcomes = [await ctx.compute(stages.run_iteration, inputs, selection.pillars, None, threshold)]
+    outcomes = [
+        await ctx.compute(stages.run_iteration, inputs, selection.pillars, scoring, None, threshold)
+    ]
     if mode == "DEEP_LOOP":
-        await _deep_loop(ctx, inputs, selection.pillars, outcomes)
+        await _deep_loop(ctx, inputs, selection.pillars, scoring, outcomes)
 
     ctx.progress(0.9, "writing reports")
     summary = await ctx.compute(
@@ -133,7 +141,11 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
 
 
 async def _deep_loop(
-    ctx: JobContext, inputs: JobInputs, pillars: list[str], outcomes: list[IterationOutcome]
+    ctx: JobContext,
+    inputs: JobInputs,
+    pillars: list[str],
+    scoring: Scoring,
+    outcomes: list[IterationOutcome],
 ) -> None:
     config = ctx.config
     presets = list(config.continue_decisions)
@@ -154,6 +166,11 @@ async def _deep_loop(
         ctx.progress(fraction, f"iteration {len(outcomes) + 1}")
         outcomes.append(
             await ctx.compute(
-                stages.run_iteration, inputs, pillars, current.state, config.convergence_threshold
+                stages.run_iteration,
+                inputs,
+                pillars,
+                scoring,
+                current.state,
+                config.convergence_threshold,
             )
         )

@@ -45,7 +45,11 @@ class JobInputs:
 
     inputs_dir: Path
     limits: Limits
-    cache_dir: Path | None  # the workspace's cache (extracted text...), or none
+    cache_dir: Path | None  # the workspace's cache (extracted text, embeddings), or none
+    dedupe: bool = True  # drop papers the corpus holds twice (same file, DOI or title)
+
+    def cache(self) -> FileCache | None:
+        return FileCache(self.cache_dir) if self.cache_dir is not None else None
 
     @property
     def framework_path(self) -> Path:
@@ -54,6 +58,15 @@ class JobInputs:
     def corpus_paths(self) -> list[Path]:
         folder = self.inputs_dir / "corpus"
         return sorted(p for p in folder.iterdir() if p.is_file())
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How passages are scored, and the reviewer's verdicts on them (by evidence_id)."""
+
+    scorer: str = "lexical"
+    rerank: bool = False
+    verdicts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,7 +109,7 @@ _analyzers = _Memo(MEMO_ENTRIES)
 
 def _content_key(inputs: JobInputs) -> str:
     """Names the inputs' bytes (and how they are read), not where they are."""
-    digest = hashlib.sha256(f"{inputs.limits!r}\x00".encode())
+    digest = hashlib.sha256(f"{inputs.limits!r} dedupe={inputs.dedupe}\x00".encode())
     for path in [inputs.framework_path, *inputs.corpus_paths()]:
         digest.update(path.name.encode("utf-8", "surrogateescape") + b"\x00")
         with path.open("rb") as handle:
@@ -109,19 +122,28 @@ def _load(inputs: JobInputs) -> tuple[str, Framework, Corpus]:
     hit = _loaded.get(key)
     if hit is None:
         framework = load_framework(inputs.framework_path)
-        cache = FileCache(inputs.cache_dir) if inputs.cache_dir is not None else None
-        corpus = load_corpus(inputs.corpus_paths(), limits=inputs.limits, cache=cache)
+        corpus = load_corpus(
+            inputs.corpus_paths(), limits=inputs.limits, cache=inputs.cache(), dedupe=inputs.dedupe
+        )
         hit = (framework, corpus)
         _loaded.put(key, hit)
     return key, hit[0], hit[1]
 
 
-def _analyzer(inputs: JobInputs, pillars: list[str]) -> Analyzer:
+def _analyzer(inputs: JobInputs, pillars: list[str], scoring: Scoring) -> Analyzer:
     key, framework, corpus = _load(inputs)
-    memo_key = (key, tuple(pillars))
+    memo_key = (key, tuple(pillars), scoring)
     analyzer = _analyzers.get(memo_key)
     if analyzer is None:
-        analyzer = Analyzer(corpus, framework, pillars)
+        analyzer = Analyzer(
+            corpus,
+            framework,
+            pillars,
+            scorer=scoring.scorer,
+            rerank=scoring.rerank,
+            cache=inputs.cache(),
+            verdicts=dict(scoring.verdicts) or None,
+        )
         _analyzers.put(memo_key, analyzer)
     return analyzer
 
@@ -134,11 +156,15 @@ def read_inputs(inputs: JobInputs) -> InputsRead:
 
 
 def run_iteration(
-    inputs: JobInputs, pillars: list[str], previous: bytes | None, threshold: float
+    inputs: JobInputs,
+    pillars: list[str],
+    scoring: Scoring,
+    previous: bytes | None,
+    threshold: float,
 ) -> IterationOutcome:
     """One pass of the analysis: the first on every sub-requirement, the next ones on the
     gaps of `previous` (the state of the iteration before)."""
-    analyzer = _analyzer(inputs, pillars)
+    analyzer = _analyzer(inputs, pillars, scoring)
     before: IterationResult | None = pickle.loads(previous) if previous is not None else None
     result = analyzer.iterate(before)
     details = gap_changes(before, result) if before is not None else []
