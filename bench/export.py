@@ -3,7 +3,7 @@
 Builds one completed job straight in the store (prompt rows inserted in bulk, like the
 records a long deep loop leaves) with generated text results, then writes its archive
 twice: to a file (what `litgap jobs export` does) and as the stream the download route
-sends (chunks pulled from the writer thread and dropped). Prints throughput
+sends (chunks pulled from the generator and dropped). Prints throughput
 (uncompressed MB archived per second), the archive's size, and peak memory growth over
 the export: resident set size sampled every 2 ms, and separately the peak of Python
 allocations (tracemalloc, a slower third pass).

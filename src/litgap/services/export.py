@@ -7,20 +7,20 @@ every other entry in `sha256sum` format, so `litgap verify` (or `sha256sum -c` a
 unzipping) shows whether anything was altered. A job that has not ended exports what it
 has, marked by a `PARTIAL.txt` entry.
 
-Nothing is held whole in memory: files are copied in chunks, the history is read in
-batches and written one record at a time (history_files.py), and for HTTP the archive
-goes through a small bounded pipe to the client while a thread writes it (zipfile
-writes data descriptors to an unseekable output, so no temp file is needed).
+Nothing is held whole in memory. The archive is a generator pulled by its reader:
+zipfile writes into a small buffer (data descriptors, as for any unseekable output, so
+no temp file is needed), and the generator hands the buffer on whenever a chunk has
+gathered, between one piece of an entry and the next: files are copied in chunks, the
+history is read in batches and encoded one record at a time (history_files.py). A reader
+that stops pulling stops the writing; no thread, lock or queue is involved.
 """
 
 import asyncio
 import contextlib
 import hashlib
 import logging
-import threading
 import zipfile
-from collections import deque
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -102,39 +102,62 @@ def result_paths(results_dir: Path) -> list[tuple[str, Path]]:
 # -- writing --------------------------------------------------------------------------------
 
 
-class _Entry:
-    """One archive entry being written: counts and hashes what passes through."""
+class _Buffer:
+    """What zipfile writes, kept until the generator hands it on (write-only and
+    unseekable, so zipfile streams with data descriptors)."""
 
-    def __init__(self, handle: IO[bytes]) -> None:
-        self._handle = handle
-        self.digest = hashlib.sha256()
+    def __init__(self) -> None:
+        self._data = bytearray()
 
-    def write(self, data: bytes) -> None:
-        self.digest.update(data)
-        self._handle.write(data)
+    def write(self, data: bytes) -> int:
+        self._data += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def take(self) -> bytes:
+        data = bytes(self._data)
+        self._data.clear()
+        return data
 
 
 class _Archive:
-    def __init__(self, out: IO[bytes], exported_at: str) -> None:
+    """The ZIP being written; each entry's SHA-256 is computed as its bytes pass."""
+
+    def __init__(self, out: _Buffer, exported_at: str) -> None:
         # Deflate at zlib's default level (6); see bench/export.py for what level 1 saves.
         self._zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED)
         self._date = _zip_date(exported_at)
         self.summary = ExportSummary()
 
-    def add_file(self, name: str, path: Path) -> None:
+    def add_file(self, name: str, path: Path) -> Iterator[None]:
+        """Copy a file in, one chunk per step."""
         info = zipfile.ZipInfo.from_file(path, name)
         info.compress_type = zipfile.ZIP_DEFLATED
+        digest = hashlib.sha256()
         with open(path, "rb") as source, self._zip.open(info, "w") as handle:
-            entry = _Entry(handle)
             while chunk := source.read(CHUNK):
-                entry.write(chunk)
-        self.summary.entries[name] = entry.digest.hexdigest()
+                digest.update(chunk)
+                handle.write(chunk)
+                yield
+        self.summary.entries[name] = digest.hexdigest()
 
-    def open(self, name: str) -> "_OpenEntry":
+    def add(self, name: str, pieces: Iterable[bytes]) -> Iterator[None]:
+        """Write an entry from its pieces, one piece per step."""
         info = zipfile.ZipInfo(name, self._date)
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
-        return _OpenEntry(self, name, self._zip.open(info, "w"))
+        digest = hashlib.sha256()
+        with self._zip.open(info, "w") as handle:
+            for piece in pieces:
+                digest.update(piece)
+                handle.write(piece)
+                yield
+        self.summary.entries[name] = digest.hexdigest()
 
     def abandon(self) -> None:
         """Release the archive after a failure; what it writes then is discarded."""
@@ -150,21 +173,6 @@ class _Archive:
         self._zip.close()
 
 
-class _OpenEntry:
-    def __init__(self, archive: _Archive, name: str, handle: IO[bytes]) -> None:
-        self._archive = archive
-        self._name = name
-        self._handle = handle
-        self.entry = _Entry(handle)
-
-    def __enter__(self) -> _Entry:
-        return self.entry
-
-    def __exit__(self, *exc: object) -> None:
-        self._handle.close()
-        self._archive.summary.entries[self._name] = self.entry.digest.hexdigest()
-
-
 def _zip_date(iso_time: str) -> tuple[int, int, int, int, int, int]:
     date, time = iso_time[:19].split("T")
     year, month, day = (int(p) for p in date.split("-"))
@@ -174,44 +182,58 @@ def _zip_date(iso_time: str) -> tuple[int, int, int, int, int, int]:
 
 def write_export(rt: Runtime, plan: ExportPlan, out: IO[bytes]) -> ExportSummary:
     """Write the job's archive to `out` (a file, or any object with write())."""
-    archive = _Archive(out, plan.exported_at)
+    summary = ExportSummary()
+    for chunk in _chunks(rt, plan, summary):
+        out.write(chunk)
+        summary.size += len(chunk)
+    return summary
+
+
+def iter_export(rt: Runtime, plan: ExportPlan) -> Generator[bytes, None, None]:
+    """The archive as chunks of about CHUNK bytes, each written as it is asked for."""
+    return _chunks(rt, plan, ExportSummary())
+
+
+def _chunks(rt: Runtime, plan: ExportPlan, summary: ExportSummary) -> Generator[bytes, None, None]:
+    buffer = _Buffer()
+    archive = _Archive(buffer, plan.exported_at)
+    archive.summary = summary
     try:
-        _write_entries(rt, plan, archive)
-    except BaseException:
+        for _step in _entries(rt, plan, archive):
+            if len(buffer) >= CHUNK:
+                yield buffer.take()
+    except BaseException:  # a failure, or a reader that went away (GeneratorExit)
         archive.abandon()
         raise
     archive.close()
-    return archive.summary
+    if len(buffer):
+        yield buffer.take()
 
 
-def _write_entries(rt: Runtime, plan: ExportPlan, archive: "_Archive") -> None:
+def _entries(rt: Runtime, plan: ExportPlan, archive: _Archive) -> Iterator[None]:
+    """Write every entry but the manifest, a step at a time."""
     if plan.document is not None:
-        archive.add_file("job_data.json", plan.document)
+        yield from archive.add_file("job_data.json", plan.document)
     for name, path in result_paths(plan.results_dir):
-        archive.add_file(name, path)
+        yield from archive.add_file(name, path)
     # Imported here: lineage builds on this module. A job made from another names that
     # job's content hash, so a chain of exports verifies (litgap verify a.zip b.zip).
     from litgap.services.lineage import LINEAGE_ENTRY, lineage_entry
 
     lineage = lineage_entry(rt, plan.job_id)
     if lineage is not None:
-        with archive.open(LINEAGE_ENTRY) as entry:
-            entry.write(lineage)
+        yield from archive.add(LINEAGE_ENTRY, [lineage])
     count = 0 if plan.legacy else prompt_rows.count_resolved(rt.engine, plan.job_id)
     if count:
         records = partial(history_files.history, rt.engine, plan.job_id)
-        with archive.open("prompt_history.json") as entry:
-            history_files.write_json(entry, records())
-        with archive.open("prompt_history.txt") as entry:
-            header = history_files.TxtHeader(
-                plan.job_id, plan.status, plan.exported_at, count, plan.partial
-            )
-            history_files.write_txt(entry, header, records())
-        with archive.open("prompt_history.csv") as entry:
-            history_files.write_csv(entry, records())
+        yield from archive.add("prompt_history.json", history_files.json_pieces(records()))
+        header = history_files.TxtHeader(
+            plan.job_id, plan.status, plan.exported_at, count, plan.partial
+        )
+        yield from archive.add("prompt_history.txt", history_files.txt_pieces(header, records()))
+        yield from archive.add("prompt_history.csv", history_files.csv_pieces(records()))
     if plan.partial:
-        with archive.open(PARTIAL_NOTE) as entry:
-            entry.write(_partial_note(plan).encode())
+        yield from archive.add(PARTIAL_NOTE, [_partial_note(plan).encode()])
 
 
 def _partial_note(plan: ExportPlan) -> str:
@@ -225,118 +247,16 @@ def _partial_note(plan: ExportPlan) -> str:
 # -- streaming ------------------------------------------------------------------------------
 
 
-class ExportAborted(Exception):
-    """The reader went away; the writer stops."""
-
-
-class _Pipe:
-    """A bounded byte pipe between the thread writing the archive and the response.
-    Small writes are gathered into chunks; the writer waits while `limit` bytes are
-    queued, so memory stays bounded whatever the archive's size."""
-
-    def __init__(self, chunk: int = 64 * 1024, limit: int = 1024 * 1024) -> None:
-        self._chunk = chunk
-        self._limit = limit
-        self._buffer = bytearray()
-        self._queue: deque[bytes] = deque()
-        self._queued = 0
-        self._cond = threading.Condition()
-        self._finished = False
-        self._aborted = False
-        self._told = False
-        self.error: BaseException | None = None
-
-    # writer side (zipfile sees a write-only, unseekable file)
-    def write(self, data: bytes) -> int:
-        self._buffer += data
-        if len(self._buffer) >= self._chunk:
-            self._push(bytes(self._buffer))
-            self._buffer.clear()
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def _push(self, chunk: bytes) -> None:
-        with self._cond:
-            while self._queued >= self._limit and not self._aborted:
-                self._cond.wait()
-            if self._aborted:
-                if self._told:
-                    return  # the writer is unwinding: let its clean-up write into nothing
-                self._told = True
-                raise ExportAborted
-            self._queue.append(chunk)
-            self._queued += len(chunk)
-            self._cond.notify_all()
-
-    def finish(self, error: BaseException | None = None) -> None:
-        if error is None and self._buffer and not self._aborted:
-            self._push(bytes(self._buffer))
-            self._buffer.clear()
-        with self._cond:
-            self.error = error
-            self._finished = True
-            self._cond.notify_all()
-
-    # reader side
-    def read(self) -> bytes | None:
-        """The next chunk, or None at the end; raises the writer's error."""
-        with self._cond:
-            while not self._queue and not self._finished and not self._aborted:
-                self._cond.wait()
-            if self._queue and not self._aborted:
-                chunk = self._queue.popleft()
-                self._queued -= len(chunk)
-                self._cond.notify_all()
-                return chunk
-            if self.error is not None and not self._aborted:
-                raise self.error
-            return None
-
-    def abort(self) -> None:
-        with self._cond:
-            self._aborted = True
-            self._cond.notify_all()
-
-
-def _produce(rt: Runtime, plan: ExportPlan, pipe: _Pipe) -> None:
-    try:
-        write_export(rt, plan, pipe)  # type: ignore[arg-type]  # write-only on purpose
-    except ExportAborted:
-        pipe.finish()
-    except Exception as err:
-        log.exception("export of %s failed", plan.job_id)
-        pipe.finish(err)
-    else:
-        pipe.finish()
-
-
-def _start(rt: Runtime, plan: ExportPlan) -> _Pipe:
-    pipe = _Pipe()
-    thread = threading.Thread(
-        target=_produce, args=(rt, plan, pipe), name=f"export-{plan.job_id}", daemon=True
-    )
-    thread.start()
-    return pipe
-
-
-def iter_export(rt: Runtime, plan: ExportPlan) -> Generator[bytes, None, None]:
-    """The archive as chunks, written by a thread as they are read."""
-    pipe = _start(rt, plan)
-    try:
-        while (chunk := pipe.read()) is not None:
-            yield chunk
-    finally:
-        pipe.abort()
-
-
 async def stream_export(rt: Runtime, plan: ExportPlan) -> AsyncIterator[bytes]:
-    """The archive as chunks for an event loop: each wait for the next chunk happens in
-    a worker thread, and a client that goes away stops the writer."""
-    pipe = _start(rt, plan)
+    """The archive as chunks for an event loop: each chunk is written in a worker thread
+    (reading files and the store, compressing), and a client that goes away stops the
+    writing at the next chunk."""
+    chunks = iter_export(rt, plan)
     try:
-        while (chunk := await asyncio.to_thread(pipe.read)) is not None:
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
             yield chunk
     finally:
-        pipe.abort()
+        # Still inside a step when the response was cancelled: that step ends in its
+        # thread, and the generator, dropped, is closed by the collector.
+        with contextlib.suppress(ValueError):
+            chunks.close()

@@ -36,15 +36,20 @@ class Sink(Protocol):
     def write(self, data: bytes, /) -> Any: ...
 
 
-class _Text:
-    """A text view of a byte sink, for csv.writer."""
+class _Row:
+    """What csv.writer wrote since the last `take`, as UTF-8."""
 
-    def __init__(self, out: Sink) -> None:
-        self._out = out
+    def __init__(self) -> None:
+        self._parts: list[str] = []
 
     def write(self, text: str) -> int:
-        self._out.write(text.encode("utf-8"))
+        self._parts.append(text)
         return len(text)
+
+    def take(self) -> bytes:
+        data = "".join(self._parts).encode("utf-8")
+        self._parts.clear()
+        return data
 
 
 @dataclass(frozen=True)
@@ -69,19 +74,26 @@ def history(engine: sa.Engine, job_id: str) -> Iterator[dict[str, Any]]:
         after = rows[-1]["seq"]
 
 
-def write_json(out: Sink, records: Iterable[dict[str, Any]]) -> None:
+def json_pieces(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """The JSON file, a record at a time."""
     # The `prompts` array of job_data.json, one record a line: the C encoder serves an
     # unindented dump, about 8x faster than indent=2 on a long history.
-    out.write(b"[")
+    yield b"["
     count = 0
     for record in records:
         text = json.dumps(record, ensure_ascii=False)
-        out.write((b",\n  " if count else b"\n  ") + text.encode())
+        yield (b",\n  " if count else b"\n  ") + text.encode()
         count += 1
-    out.write(b"\n]\n" if count else b"]\n")
+    yield b"\n]\n" if count else b"]\n"
 
 
-def write_txt(out: Sink, header: TxtHeader, records: Iterable[dict[str, Any]]) -> None:
+def write_json(out: Sink, records: Iterable[dict[str, Any]]) -> None:
+    for piece in json_pieces(records):
+        out.write(piece)
+
+
+def txt_pieces(header: TxtHeader, records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """The text file, a record at a time."""
     head = [
         f"Prompt history of job {header.job_id}",
         f"Job status: {header.status}",
@@ -90,9 +102,14 @@ def write_txt(out: Sink, header: TxtHeader, records: Iterable[dict[str, Any]]) -
     ]
     if header.partial:
         head.append(f"PARTIAL: the job was still {header.status}; more decisions may follow.")
-    out.write(("\n".join(head) + "\n" + "=" * 60 + "\n").encode())
+    yield ("\n".join(head) + "\n" + "=" * 60 + "\n").encode()
     for record in records:
-        out.write(("\n" + _txt_record(record)).encode())
+        yield ("\n" + _txt_record(record)).encode()
+
+
+def write_txt(out: Sink, header: TxtHeader, records: Iterable[dict[str, Any]]) -> None:
+    for piece in txt_pieces(header, records):
+        out.write(piece)
 
 
 def _txt_record(record: dict[str, Any]) -> str:
@@ -129,8 +146,16 @@ def _one_line(text: str) -> str:
 
 
 def write_csv(out: Sink, records: Iterable[dict[str, Any]]) -> None:
-    writer = csv.writer(_Text(out), lineterminator="\r\n")
+    for piece in csv_pieces(records):
+        out.write(piece)
+
+
+def csv_pieces(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """The CSV file, a row at a time."""
+    row = _Row()
+    writer = csv.writer(row, lineterminator="\r\n")
     writer.writerow(CSV_FIELDS)
+    yield row.take()
     for record in records:
         data = record["prompt_data"]
         writer.writerow(
@@ -143,6 +168,7 @@ def write_csv(out: Sink, records: Iterable[dict[str, Any]]) -> None:
                 _cell(record.get("replayed_from")), _cell(record.get("drift")),
             ]
         )  # fmt: skip
+        yield row.take()
 
 
 def _cell(value: object) -> str:
