@@ -7,7 +7,6 @@ sorted, file names instead of paths. The same analysis gives the same bytes.
 import csv
 import io
 import json
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,10 +21,13 @@ from litgap.pipeline.analysis import (
     SubResult,
     gap_changes,
 )
+from litgap.pipeline.charts import COMPLETENESS_SVG, completeness_chart, render_charts
 from litgap.pipeline.corpus import Corpus, Paper
 from litgap.pipeline.errors import PipelineError
+from litgap.pipeline.html_report import REPORT_HTML, ReportContext, render_html
 from litgap.pipeline.pillars import Framework
 from litgap.pipeline.scorers.lexical import CHUNK_WORDS
+from litgap.pipeline.searches import SEARCHES_CSV, attach_searches, render_searches_csv
 
 SCHEMA_VERSION = 2
 SUPPORTS_PER_PAPER = 10
@@ -34,12 +36,9 @@ MARKDOWN_PASSAGE_CHARS = 240
 REPORT_JSON = "gap_analysis_report.json"
 COVERAGE_CSV = "coverage.csv"
 REPORT_MD = "report.md"
-CHART_SVG = "completeness.svg"
+CHART_SVG = COMPLETENESS_SVG
 SUMMARY_GAPS = 10
 MARKDOWN_GAPS = 15
-# matplotlib's settings are process-wide: two charts drawn at once from two threads
-# (two jobs) could see each other's, and lose the fixed salt that keeps ids stable.
-_CHART_LOCK = threading.Lock()
 
 Report = dict[str, Any]
 
@@ -102,7 +101,7 @@ def build_report(
         (final.sub(g) for g in final.gaps), key=lambda s: (s.completeness, position[s.id])
     )
     supports = _supports(final)
-    return {
+    report: Report = {
         "schema_version": SCHEMA_VERSION,
         "run_mode": run_mode,
         "framework": {
@@ -154,6 +153,8 @@ def build_report(
             for i, result in enumerate(iterations)
         ],
     }
+    attach_searches(report)  # gaps[i]["searches"]: read from the report itself
+    return report
 
 
 def _sub_entry(result: SubResult, history: list[float]) -> dict[str, Any]:
@@ -248,13 +249,19 @@ def summarize(report: Report) -> dict[str, Any]:
     }
 
 
-def render_outputs(report: Report) -> dict[str, bytes]:
-    """The result files, as bytes keyed by file name; writing them is the caller's job."""
+def render_outputs(report: Report, context: ReportContext | None = None) -> dict[str, bytes]:
+    """The result files, as bytes keyed by file name; writing them is the caller's job.
+    `context` (decisions, lineage, the parent's completeness) feeds report.html and the
+    radar chart; without it they show this job alone."""
+    context = context or ReportContext()
+    charts = render_charts(report, context.parent_pillars)
     return {
         REPORT_JSON: render_json(report),
         COVERAGE_CSV: render_csv(report),
         REPORT_MD: render_markdown(report),
-        CHART_SVG: render_svg(report),
+        SEARCHES_CSV: render_searches_csv(report),
+        REPORT_HTML: render_html(report, charts, context),
+        **{chart.name: chart.svg for chart in charts.charts},
     }
 
 
@@ -313,6 +320,9 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+_SEARCH_LABELS = [("Plain", "plain"), ("Boolean", "boolean"), ("PubMed", "pubmed"), ("Scopus", "scopus")]
+
+
 def _walk(report: Report) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
     return [
         (pillar, req, sub)
@@ -367,6 +377,15 @@ def render_markdown(report: Report) -> bytes:
             )
         if len(report["gaps"]) > len(gaps):
             lines += ["", f"… and {len(report['gaps']) - len(gaps)} more in coverage.csv."]
+        lines += ["", "## Suggested searches", ""]
+        for g in gaps:
+            searches = g["searches"]
+            lines += [f"### {_md(g['id'])}: {_md(g['text'])}", ""]
+            for label, key in _SEARCH_LABELS:
+                # In a code span nothing is markup; a backtick in a query cannot occur.
+                lines.append(f"- {label}: `{searches[key]}`")
+            lines.append("")
+        lines.append(f"Every gap's searches are in {SEARCHES_CSV}.")
     else:
         lines.append("No gaps: every sub-requirement reaches the threshold.")
     lines += ["", "## Evidence", ""]
@@ -424,54 +443,8 @@ def _md(text: str) -> str:
 
 
 def render_svg(report: Report) -> bytes:
-    """Completeness per pillar and requirement as a bar chart (matplotlib, byte-stable)."""
-    # Imported here: matplotlib takes a while to load and only this function needs it.
-    # A bare Figure needs no pyplot and no global backend: nothing outside changes.
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    labels: list[str] = []
-    values: list[float] = []
-    heads: list[bool] = []
-    for pillar in report["pillars"]:
-        labels.append(_short(pillar["name"], 60))
-        values.append(pillar["completeness"])
-        heads.append(True)
-        for req in pillar["requirements"]:
-            labels.append("    " + _short(f"{req['id']}: {req['name']}", 56))
-            values.append(req["completeness"])
-            heads.append(False)
-    threshold = report["parameters"]["gap_threshold"]
-    # A fixed salt makes the SVG's element ids the same every run; text stays plain text
-    # (no $...$ mathematics) whatever a pillar is called.
-    with (
-        _CHART_LOCK,
-        matplotlib.rc_context(
-            {"svg.hashsalt": "litgap", "svg.fonttype": "path", "text.parse_math": False}
-        ),
-    ):
-        figure = Figure(figsize=(10, 1.2 + 0.32 * len(labels)))
-        axes = figure.add_subplot()
-        rows = list(range(len(labels)))
-        colours = [
-            ("#1f4e79" if head else "#5b9bd5") if value >= threshold else "#c0504d"
-            for value, head in zip(values, heads, strict=True)
-        ]
-        bars = axes.barh(rows, values, color=colours)
-        axes.bar_label(bars, fmt="%.0f", padding=3, fontsize=8)
-        axes.axvline(threshold, color="#444444", linestyle="--", linewidth=1)
-        axes.set_yticks(rows, labels)
-        for tick, head in zip(axes.get_yticklabels(), heads, strict=True):
-            tick.set_fontweight("bold" if head else "normal")
-        axes.invert_yaxis()
-        axes.set_xlim(0, 100)
-        axes.set_xlabel(f"completeness (%) — dashed line: gap threshold {threshold:g}")
-        axes.set_title("Completeness by pillar and requirement")
-        figure.tight_layout()
-        out = io.BytesIO()
-        # No date and no "Creator: Matplotlib vX": the bytes must not depend on versions.
-        figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
-    return out.getvalue()
+    """Completeness per pillar and requirement as a bar chart (see charts.py)."""
+    return completeness_chart(report).svg
 
 
 def _snippet(text: str, limit: int = 300) -> str:
