@@ -21,8 +21,15 @@ import threading
 import uuid
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
+
+try:
+    import psycopg
+except ImportError as err:  # the embedded default is installed without it
+    raise ImportError(
+        "cluster events need the `cluster` extra (psycopg is missing): "
+        "pip install 'litgap[cluster]'"
+    ) from err
 
 from litgap.events import Event
 from litgap.records import job_public, pending_prompt, prompt_record

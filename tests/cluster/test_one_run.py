@@ -132,12 +132,15 @@ def test_litgap_run_on_a_cluster_database_hands_its_job_to_a_worker(
         timeout=120,
         check=False,
     )
-    [(job_id, runs)] = counter.read().items()
+    output = done.stdout + done.stderr + cluster.logs()
+    started = counter.read()
     counter.close()
-    assert runs == 1
+    assert len(started) == 1, output
+    [(job_id, runs)] = started.items()
+    assert runs == 1, output
     assert f"Job {job_id}" in done.stdout
-    assert _statuses(cluster, [job_id]) == {job_id: "completed"}
-    assert done.returncode == 0, done.stdout + done.stderr + cluster.logs()
+    assert _statuses(cluster, [job_id]) == {job_id: "completed"}, output
+    assert done.returncode == 0, output
 
 
 def test_the_in_process_executor_refuses_a_cluster_database(cluster: Cluster) -> None:

@@ -15,7 +15,7 @@ from litgap.clock import parse_iso
 from litgap.executor.queue import QueueExecutor, Worker, conninfo, ensure_queue_schema
 from litgap.runtime import Runtime, open_runtime
 from litgap.services import jobs as job_service
-from litgap.settings import Settings
+from litgap.settings import DEFAULT_TIMEOUTS, Settings
 from litgap.status import PromptSource
 
 
@@ -240,3 +240,21 @@ async def test_a_run_handed_back_wakes_the_workers_at_once(node: Node) -> None:
             await node.worker.sweep()
         payloads = [json.loads(n.payload) for n in listener.notifies(timeout=2, stop_after=1)]
     assert payloads == [{"type": "job_inserted", "job_id": run_id}]
+
+
+async def test_a_job_keeps_the_timeouts_of_the_process_that_created_it(node: Node) -> None:
+    # The dashboard was started with its own timeouts; the worker with the defaults.
+    creator = open_runtime(
+        node.dashboard.settings.model_copy(
+            update={"prompt_timeouts": {**DEFAULT_TIMEOUTS, "pillar_selection": 7}}
+        )
+    )
+    try:
+        row = job_service.create_sample_job(creator)
+        job_service.start_job(creator, node.executor, row["job_id"])
+    finally:
+        creator.close()
+    assert node.worker_rt.settings.prompt_timeouts["pillar_selection"] == 300
+    await node.drain()
+    [pending] = job_service.get_job(node.dashboard, row["job_id"])["pending_prompts"]
+    assert pending["timeout_seconds"] == 7

@@ -34,12 +34,19 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import procrastinate
-import psycopg
 import sqlalchemy as sa
-from procrastinate import exceptions as queue_errors
-from procrastinate.jobs import Status as QueueStatus
-from procrastinate.schema import SchemaManager
+
+try:
+    import procrastinate
+    import psycopg
+    from procrastinate import exceptions as queue_errors
+    from procrastinate.jobs import Status as QueueStatus
+    from procrastinate.schema import SchemaManager
+except ImportError as err:  # the embedded default is installed without them
+    raise ImportError(
+        f"a cluster needs the `cluster` extra ({err.name} is missing): "
+        "pip install 'litgap[cluster]'"
+    ) from err
 
 from litgap.clock import now_iso, parse_iso
 from litgap.cluster_events import EventBridge
