@@ -70,6 +70,7 @@ def job_header(row: Row) -> dict[str, Any]:
         # continues); rows read before migration 0002 have neither.
         "parent_job_id": row.get("parent_job_id"),
         "relation": row.get("relation"),
+        "revision_of": row.get("parent_job_id") if row.get("relation") == "revision_of" else None,
         "created_by": row["created_by"],
         "transitions": row["transitions"],
     }

@@ -82,8 +82,8 @@ def test_results_give_pillar_deltas_changed_subs_and_gaps_added_and_removed() ->
         {"pillar": "P2", "a": 60.0, "b": 45.25, "delta": -14.75},
     ]
     assert results["subrequirements"] == [
-        {"id": "S2", "pillar": "P1", "a": 40.0, "b": 55.5, "delta": 15.5},
-        {"id": "S3", "pillar": "P2", "a": 60.0, "b": 45.25, "delta": -14.75},
+        {"id": "S2", "pillar": "P1", "a": 40.0, "b": 55.5, "delta": 15.5, "verdicts": []},
+        {"id": "S3", "pillar": "P2", "a": 60.0, "b": 45.25, "delta": -14.75, "verdicts": []},
     ]
     assert [g["id"] for g in results["gaps_added"]] == ["S3"]
     assert [g["id"] for g in results["gaps_removed"]] == ["S2"]
@@ -96,7 +96,7 @@ def test_a_pillar_only_one_job_analysed_has_no_delta() -> None:
     results = diff.diff_reports(a, b)
     assert results["pillars"][1] == {"pillar": "P2", "a": 60.0, "b": None, "delta": None}
     assert results["subrequirements"] == [
-        {"id": "S3", "pillar": "P2", "a": 60.0, "b": None, "delta": None}
+        {"id": "S3", "pillar": "P2", "a": 60.0, "b": None, "delta": None, "verdicts": []}
     ]
 
 
@@ -145,3 +145,38 @@ def test_unknown_or_invalid_job_is_refused(
 ) -> None:
     with pytest.raises(error):
         diff.diff_jobs(runtime, new_job(runtime), other)
+
+
+def _with_evidence(
+    base: dict[str, Any], sub_id: str, ids: list[str], verdicts: dict[str, str]
+) -> dict[str, Any]:
+    for pillar in base["pillars"]:
+        for requirement in pillar["requirements"]:
+            for sub in requirement["sub_requirements"]:
+                sub["evidence"] = [{"evidence_id": e} for e in ids] if sub["id"] == sub_id else []
+    return {**base, "schema_version": 2, "verdicts": verdicts}
+
+
+def test_a_revision_diff_names_the_verdicts_behind_each_change() -> None:
+    a = _with_evidence(report({"S1": ("P1", 60.0), "S2": ("P1", 80.0)}, {"P1": 70.0}),
+                       "S1", ["e1", "e2"], {})  # fmt: skip
+    b = _with_evidence(report({"S1": ("P1", 30.0), "S2": ("P1", 80.0)}, {"P1": 55.0}),
+                       "S1", ["e1", "e2"], {"e1": "reject"})  # fmt: skip
+    results = diff.diff_reports(a, b)
+    assert results["verdicts"] == [
+        {"evidence_id": "e1", "a": None, "b": "reject", "sub_requirements": ["S1"]}
+    ]
+    assert results["subrequirements"][0]["verdicts"] == ["e1"]
+    assert results["requirements"] == []  # the fixture gives requirements no completeness
+    assert [(g["id"], g["verdicts"]) for g in results["gaps_added"]] == [("S1", ["e1"])]
+
+
+def test_requirements_whose_completeness_changed_name_their_changed_subs() -> None:
+    a = report({"S1": ("P1", 60.0), "S2": ("P1", 80.0)}, {"P1": 70.0})
+    b = report({"S1": ("P1", 30.0), "S2": ("P1", 80.0)}, {"P1": 55.0})
+    a["pillars"][0]["requirements"][0]["completeness"] = 70.0
+    b["pillars"][0]["requirements"][0]["completeness"] = 55.0
+    assert diff.diff_reports(a, b)["requirements"] == [
+        {"id": "REQ-P1", "pillar": "P1", "a": 70.0, "b": 55.0, "delta": -15.0,
+         "sub_requirements": ["S1"]}
+    ]  # fmt: skip

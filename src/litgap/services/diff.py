@@ -6,6 +6,10 @@ with the third `continue` of the other), as replay pairs them. Results compare t
 gap_analysis_report.json files: completeness per pillar and per sub-requirement, and
 the gaps each has that the other has not. "Reproduced exactly" means the two reports
 are byte-identical (or, failing that, equal as JSON).
+
+Between an original and its revision the reports' `verdicts` differ: the diff lists
+each verdict given, changed or withdrawn, and names beside every changed
+sub-requirement, requirement and gap the verdicts on its passages: why it changed.
 """
 
 import json
@@ -15,8 +19,8 @@ from typing import Any
 
 from litgap.ids import validate_job_id
 from litgap.records import prompt_record
-from litgap.services.continuation import evidence_gained
 from litgap.runtime import Runtime
+from litgap.services.continuation import evidence_gained
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
 
@@ -24,7 +28,7 @@ Row = dict[str, Any]
 REPORT_JSON = "gap_analysis_report.json"
 # The replay plan differs between an original and its replay by construction; the
 # decisions section shows what it changed.
-IGNORED_CONFIG_KEYS = frozenset({"replay_answers"})
+IGNORED_CONFIG_KEYS = frozenset({"replay_answers", "evidence_reviews"})
 
 
 def _keyed_decisions(records: list[Row]) -> dict[tuple[str, int], Row]:
@@ -97,13 +101,80 @@ def _subs(report: Row) -> dict[str, Row]:
     }
 
 
-def _gap(sub: Row) -> Row:
+def _gap(sub: Row, why: dict[str, list[str]]) -> Row:
     return {
         "id": sub["id"],
         "pillar": sub["pillar"],
         "text": sub.get("text"),
         "completeness": sub.get("completeness"),
+        "verdicts": why.get(sub["id"], []),
     }
+
+
+def diff_verdicts(a: Row, b: Row) -> list[Row]:
+    """The reviewer verdicts that differ between two reports, with the sub-requirements
+    whose passages they judge."""
+    va, vb = a.get("verdicts") or {}, b.get("verdicts") or {}
+    subs: dict[str, list[str]] = {}
+    for report in (a, b):
+        for sub_id, sub in _subs(report).items():
+            for passage in sub.get("evidence", []):
+                listed = subs.setdefault(str(passage.get("evidence_id")), [])
+                if sub_id not in listed:
+                    listed.append(sub_id)
+    return [
+        {
+            "evidence_id": eid,
+            "a": va.get(eid),
+            "b": vb.get(eid),
+            "sub_requirements": subs.get(eid, []),
+        }
+        for eid in sorted(set(va) | set(vb))
+        if va.get(eid) != vb.get(eid)
+    ]
+
+
+def _why(verdicts: list[Row]) -> dict[str, list[str]]:
+    """sub-requirement id -> the changed verdicts on its passages."""
+    found: dict[str, list[str]] = {}
+    for verdict in verdicts:
+        for sub_id in verdict["sub_requirements"]:
+            found.setdefault(sub_id, []).append(verdict["evidence_id"])
+    return found
+
+
+def _requirements(report: Row) -> dict[str, Row]:
+    return {
+        str(req["id"]): {
+            "pillar": pillar["name"],
+            "completeness": req.get("completeness"),
+            "subs": [s["id"] for s in req.get("sub_requirements", [])],
+        }
+        for pillar in report.get("pillars", [])
+        for req in pillar.get("requirements", [])
+    }
+
+
+def _changed_requirements(a: Row, b: Row, changed_subs: set[str]) -> list[Row]:
+    left, right = _requirements(a), _requirements(b)
+    found = []
+    for req_id in list(left) + [r for r in right if r not in left]:
+        ra, rb = left.get(req_id), right.get(req_id)
+        ca = ra["completeness"] if ra else None
+        cb = rb["completeness"] if rb else None
+        if ca != cb:
+            subs = (rb or ra or {}).get("subs", [])
+            found.append(
+                {
+                    "id": req_id,
+                    "pillar": (rb or ra or {}).get("pillar"),
+                    "a": ca,
+                    "b": cb,
+                    "delta": _delta(ca, cb),
+                    "sub_requirements": [s for s in subs if s in changed_subs],
+                }
+            )
+    return found
 
 
 def diff_reports(a: Row, b: Row) -> Row:
@@ -114,6 +185,8 @@ def diff_reports(a: Row, b: Row) -> Row:
     names = list(pillars_a) + [n for n in pillars_b if n not in pillars_a]
     subs_a, subs_b = _subs(a), _subs(b)
     ids = list(subs_a) + [i for i in subs_b if i not in subs_a]
+    verdicts = diff_verdicts(a, b)
+    why = _why(verdicts)
     changed = []
     for sub_id in ids:
         sa, sb = subs_a.get(sub_id), subs_b.get(sub_id)
@@ -122,7 +195,14 @@ def diff_reports(a: Row, b: Row) -> Row:
         if ca != cb:
             pillar = (sb or sa or {}).get("pillar")
             changed.append(
-                {"id": sub_id, "pillar": pillar, "a": ca, "b": cb, "delta": _delta(ca, cb)}
+                {
+                    "id": sub_id,
+                    "pillar": pillar,
+                    "a": ca,
+                    "b": cb,
+                    "delta": _delta(ca, cb),
+                    "verdicts": why.get(sub_id, []),
+                }
             )
     gaps_a = {i for i, s in subs_a.items() if s.get("gap")}
     gaps_b = {i for i, s in subs_b.items() if s.get("gap")}
@@ -139,9 +219,11 @@ def diff_reports(a: Row, b: Row) -> Row:
             }
             for n in names
         ],
+        "requirements": _changed_requirements(a, b, {c["id"] for c in changed}),
         "subrequirements": changed,
-        "gaps_added": [_gap(subs_b[i]) for i in subs_b if i in gaps_b - gaps_a],
-        "gaps_removed": [_gap(subs_a[i]) for i in subs_a if i in gaps_a - gaps_b],
+        "gaps_added": [_gap(subs_b[i], why) for i in subs_b if i in gaps_b - gaps_a],
+        "gaps_removed": [_gap(subs_a[i], why) for i in subs_a if i in gaps_a - gaps_b],
+        "verdicts": verdicts,
     }
 
 
@@ -169,6 +251,16 @@ def _verdict(decisions: list[Row], reproduced: bool, missing: list[str]) -> str:
     return f"{said}; results differ"
 
 
+def _side(row: Row) -> Row:
+    return {
+        "job_id": row["job_id"],
+        "status": row["status"],
+        "replay_of": row["replay_of"],
+        "parent_job_id": row.get("parent_job_id"),
+        "relation": row.get("relation"),
+    }
+
+
 def diff_jobs(rt: Runtime, job_a: str, job_b: str) -> Row:
     """Compare two jobs. Raises InvalidJobId or UnknownJob for either."""
     row_a = job_rows.get_job(rt.engine, validate_job_id(job_a))
@@ -187,8 +279,8 @@ def diff_jobs(rt: Runtime, job_a: str, job_b: str) -> Row:
     else:
         results = {**diff_reports({}, {}), "evidence_gained": []}
     return {
-        "a": {"job_id": job_a, "status": row_a["status"], "replay_of": row_a["replay_of"]},
-        "b": {"job_id": job_b, "status": row_b["status"], "replay_of": row_b["replay_of"]},
+        "a": _side(row_a),
+        "b": _side(row_b),
         "decisions": decisions,
         "config": diff_config(row_a["config"] or {}, row_b["config"] or {}),
         "inputs": diff_inputs(row_a["inputs"] or [], row_b["inputs"] or []),
