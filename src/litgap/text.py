@@ -107,9 +107,11 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def loads_stored(raw: str) -> Any:
+def loads_stored(raw: str | bytes) -> Any:
     """json.loads for what the store kept. Only a document that spells a surrogate
     escape is walked, so a clean one costs a substring search."""
+    if isinstance(raw, bytes | bytearray | memoryview):
+        raw = bytes(raw).decode("utf-8")  # psycopg hands JSON columns over as bytes
     value = json.loads(raw)
     if _ESCAPED_SURROGATE.search(raw) or "\\u0000" in raw:
         return scrub(value)
