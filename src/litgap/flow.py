@@ -5,6 +5,7 @@ arguments, so the same inputs and the same answers give the same report: that is
 replay and crash recovery stand on.
 """
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from litgap import stages
 from litgap.context import JobContext
 from litgap.exceptions import LitgapError
 from litgap.pipeline.ingest import Limits
+from litgap.report_context import report_context
 from litgap.responses import PromptSpec
 from litgap.stages import IterationOutcome, JobInputs, Scoring
 
@@ -128,6 +130,8 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
         await _deep_loop(ctx, inputs, selection.pillars, scoring, outcomes)
 
     ctx.progress(0.9, "writing reports")
+    # Read off the loop: the parent's manifest hash reads its result files.
+    context = await asyncio.to_thread(report_context, ctx.runtime, ctx.job_id)
     summary = await ctx.compute(
         stages.write_results,
         inputs,
@@ -135,6 +139,7 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
         mode,
         [o.state for o in outcomes],
         workspace.results_dir(ctx.job_id),
+        context,  # decisions and lineage for report.html
     )
     ctx.progress(1.0, "done")
     return summary

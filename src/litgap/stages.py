@@ -25,6 +25,7 @@ from litgap.pipeline import (
     Corpus,
     Framework,
     IterationResult,
+    ReportContext,
     build_report,
     gap_changes,
     has_converged,
@@ -179,13 +180,18 @@ def run_iteration(
 
 
 def write_results(
-    inputs: JobInputs, pillars: list[str], mode: str, states: list[bytes], results_dir: Path
+    inputs: JobInputs,
+    pillars: list[str],
+    mode: str,
+    states: list[bytes],
+    results_dir: Path,
+    context: ReportContext | None = None,
 ) -> dict[str, Any]:
     """Build the report, render every output and write each atomically; returns the
-    results summary the job's row keeps."""
+    results summary the job's row keeps. `context` (decisions, lineage) feeds report.html."""
     _, framework, corpus = _load(inputs)
     iterations = [pickle.loads(state) for state in states]
     report = build_report(framework, corpus, pillars, mode, iterations)
-    for name, data in sorted(render_outputs(report).items()):
+    for name, data in sorted(render_outputs(report, context).items()):
         write_atomic(results_dir / name, data)
     return summarize(report)
