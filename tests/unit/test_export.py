@@ -76,7 +76,8 @@ async def test_export_holds_job_data_results_history_and_a_manifest_of_them(
     path = export_to(runtime, job["job_id"], tmp_path / "job.zip")
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
-        assert names == {"job_data.json", *RESULTS, *HISTORY, export.MANIFEST}
+        evidence = "evidence_review.csv"
+        assert names == {"job_data.json", *RESULTS, *HISTORY, evidence, export.MANIFEST}
         listed = manifest_of(archive)
         assert set(listed) == names - {export.MANIFEST}
         for name, sha in listed.items():

@@ -232,6 +232,9 @@ def _entries(rt: Runtime, plan: ExportPlan, archive: _Archive) -> Iterator[None]
         )
         yield from archive.add("prompt_history.txt", history_files.txt_pieces(header, records()))
         yield from archive.add("prompt_history.csv", history_files.csv_pieces(records()))
+        yield from archive.add(
+            history_files.EVIDENCE_CSV, history_files.evidence_csv_pieces(plan.job_id, records())
+        )
     if plan.partial:
         yield from archive.add(PARTIAL_NOTE, [_partial_note(plan).encode()])
 

@@ -177,3 +177,40 @@ def _cell(value: object) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     # Keep a value from running as a formula when the CSV is opened in a spreadsheet.
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+
+EVIDENCE_CSV = "evidence_review.csv"
+EVIDENCE_FIELDS = (
+    "job_id", "sub_requirement", "evidence_id", "paper", "page", "verdict", "reviewer",
+    "source", "note", "timestamp", "prompt_id",
+)  # fmt: skip
+
+
+def evidence_csv_pieces(job_id: str, records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """evidence_review.csv, a row at a time: one row per verdict of the job's
+    evidence_review decisions (the accepted options, and every other option rejected)."""
+    row = _Row()
+    writer = csv.writer(row, lineterminator="\r\n")
+    writer.writerow(EVIDENCE_FIELDS)
+    yield row.take()
+    for record in records:
+        if record["type"] != "evidence_review" or record["applied"] is None:
+            continue
+        data = record["prompt_data"]
+        applied = record["applied"]
+        accepted = {applied} if isinstance(applied, str) else set(applied)
+        passages = {str(p.get("evidence_id")): p for p in data.get("passages", [])}
+        for eid in data.get("options") or []:
+            passage = passages.get(eid, {})
+            writer.writerow(
+                [
+                    _cell(job_id), _cell(data.get("sub_requirement")), _cell(eid),
+                    _cell(passage.get("paper")), _cell(passage.get("page")),
+                    "accept" if eid in accepted else "reject",
+                    _cell(passage.get("judged_by") or record["answered_by"]),
+                    _cell(record["source"]), _cell(passage.get("note") or record["note"]),
+                    _cell(record["timestamp"]), _cell(record["prompt_id"]),
+                ]
+            )  # fmt: skip
+        yield row.take()
