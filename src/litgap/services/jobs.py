@@ -260,6 +260,12 @@ def matches(record: Row, prompt_type: str | None, q: str | None) -> bool:
         json.dumps(record["response"], ensure_ascii=False),
         json.dumps(record["applied"], ensure_ascii=False),
         str(record["prompt_data"].get("message", "")),
+        # evidence_review: the passages judged, and the notes on them.
+        *(
+            f"{p.get('text', '')} {p.get('note') or ''}"
+            for p in record["prompt_data"].get("passages", [])
+            if isinstance(p, dict)
+        ),
         record.get("note") or "",
         record.get("answered_by") or "",
         record.get("source") or "",
