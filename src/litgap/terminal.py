@@ -84,6 +84,19 @@ def _read_line(stream: TextIO, deadline: str, console: Console) -> str | None:
             return line.rstrip("\n")
 
 
+PASSAGE_CHARS = 300  # of a passage's text shown under its number
+
+
+def _passage_line(passage: dict[str, Any]) -> str:
+    """One passage of an evidence_review: paper, page, score, then its text shortened."""
+    page = passage.get("page")
+    where = f"{passage.get('title') or passage.get('paper')}" + (f", p. {page}" if page else "")
+    text = " ".join(str(passage.get("text", "")).split())
+    if len(text) > PASSAGE_CHARS:
+        text = text[: PASSAGE_CHARS - 1] + "…"
+    return f"[cyan]{shown(where)}[/cyan] [dim](score {shown(passage.get('score'))})[/dim]\n     {shown(text)}"
+
+
 def ask(pending: dict[str, Any], console: Console, stream: TextIO = sys.stdin) -> Any:
     """Ask one pending prompt; returns the response, or None when none was given in time."""
     data = pending["prompt_data"]
@@ -92,9 +105,14 @@ def ask(pending: dict[str, Any], console: Console, stream: TextIO = sys.stdin) -
     default = data.get("default")
     console.print()
     console.print(f"[bold]{shown(data.get('message', pending['type']))}[/bold]")
+    # An evidence_review offers passages by id: show each one's paper, page and text.
+    passages = {str(p.get("evidence_id")): p for p in data.get("passages") or []}
     for number, option in enumerate(options, start=1):
-        marker = "  [green](default)[/green]" if option == default else ""
+        chosen = option in default if isinstance(default, list) else option == default
+        marker = "  [green](default)[/green]" if chosen else ""
         console.print(f"  {number}. {shown(option)}{marker}")
+        if option in passages:
+            console.print(f"     {_passage_line(passages[option])}", highlight=False)
     hint = "numbers separated by commas" if multiple else "a number"
     if default is not None:
         hint += ", Enter for the default"

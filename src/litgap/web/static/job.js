@@ -127,22 +127,32 @@ function gapTable(gaps) {
     el(
       "table",
       { class: "compact", "aria-label": "Top gaps" },
-      el("thead", {}, el("tr", {}, ["Sub-requirement", "Pillar", "Completeness"].map((h) => el("th", { scope: "col" }, h)))),
+      el("thead", {}, el("tr", {}, ["Sub-requirement", "Text", "Pillar", "Completeness", ""].map((h) => el("th", { scope: "col" }, h)))),
       el(
         "tbody",
         {},
-        gaps.map((gap) =>
-          el(
+        gaps.map((gap) => {
+          const id = shownValue(gap.id ?? gap.sub_requirement);
+          // The text comes with the gap, or evidence.js fills it from the report.
+          return el(
             "tr",
             {},
-            el("td", { class: "mono" }, shownValue(gap.id ?? gap.sub_requirement)),
+            el("td", { class: "mono" }, id),
+            el("td", { class: "gap-text", dataset: { sub: id } }, gap.text ?? ""),
             el("td", {}, shownValue(gap.pillar)),
             el("td", { class: "num" }, formatPercent(gap.completeness)),
-          ),
-        ),
+            el("td", {}, job.status === "completed" ? gapEvidenceButton(id) : null),
+          );
+        }),
       ),
     ),
   );
+}
+
+function gapEvidenceButton(id) {
+  // The Evidence panel is evidence.js's: ask it to open this sub-requirement.
+  const open = () => document.dispatchEvent(new CustomEvent("litgap:show-evidence", { detail: { sub: id } }));
+  return el("button", { type: "button", class: "small", "aria-label": `Evidence for ${id}`, onclick: open }, "Evidence");
 }
 
 function skippedList(skipped) {
@@ -216,6 +226,7 @@ function renderResults() {
     add(box, el("h3", {}, "Skipped files"), skippedList(skipped));
   }
   add(box, resultFiles());
+  document.dispatchEvent(new CustomEvent("litgap:results-rendered"));
 }
 
 function facts(node, pairs) {
