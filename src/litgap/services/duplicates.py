@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from litgap.pipeline.cache import Cache
 from litgap.pipeline.corpus import Paper
 from litgap.pipeline.dedupe import Identity, find_duplicates, identity
 from litgap.pipeline.ingest import Limits, Source, Unreadable, reader_for
@@ -26,10 +27,14 @@ class Screening:
     duplicates: list[Row] = field(default_factory=list)  # one per duplicate paper
 
 
-def read_papers(path: Path, name: str, sha256: str, limits: Limits) -> list[Paper]:
-    """The papers of one file; none when it cannot be read (the run reports why)."""
+def read_papers(
+    path: Path, name: str, sha256: str, limits: Limits, cache: Cache | None = None
+) -> list[Paper]:
+    """The papers of one file; none when it cannot be read (the run reports why). With
+    the workspace's cache, what is extracted here the run does not extract again."""
     try:
-        papers, _ = reader_for(path.suffix)(Source(name, name, path.read_bytes(), sha256), limits)
+        source = Source(name, name, path.read_bytes(), sha256, cache)
+        papers, _ = reader_for(path.suffix)(source, limits)
     except (Unreadable, OSError):
         return []
     return papers
@@ -64,6 +69,7 @@ def screen(
     *,
     keep: bool = False,
     limits: Limits | None = None,
+    cache: Cache | None = None,
 ) -> Screening:
     """Sort new input entries (files saved in `corpus_dir`) into kept and left out."""
     limits = limits or Limits()
@@ -79,7 +85,7 @@ def screen(
             continue
         seen_files[sha] = name
         path = corpus_dir / Path(str(entry["path"])).name
-        by_file[str(entry["path"])] = read_papers(path, path.name, sha, limits)
+        by_file[str(entry["path"])] = read_papers(path, path.name, sha, limits, cache)
     # An entry that takes its attached PDF's text is that PDF, not its duplicate.
     linked, _ = link_attachments([p for papers in by_file.values() for p in papers])
     found = {d.paper: d for d in find_duplicates([identity(p) for p in linked], existing)}
