@@ -1,0 +1,121 @@
+// Job page, charts and suggested searches: each chart as an image with its text
+// alternative (read from the SVG's own <desc>), and under each gap its four queries
+// with a copy button. Writes with textContent only (el), never innerHTML.
+
+import { api, apiJobUrl, clear, el, events, pageData, toast } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+let job = pageData.job;
+const jobId = job.job_id;
+const CHARTS = [
+  "completeness.svg",
+  "pillars_radar.svg",
+  "papers_heatmap.svg",
+  "iterations.svg",
+  "evidence_by_year.svg",
+];
+const QUERIES = [
+  ["plain", "Plain"],
+  ["boolean", "Boolean"],
+  ["pubmed", "PubMed"],
+  ["scopus", "Scopus"],
+];
+let shown = false;
+
+async function textAlternative(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) return { title: "", alt: "" };
+  const doc = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
+  const title = doc.querySelector("svg > title");
+  const desc = doc.querySelector("svg > desc");
+  return { title: title ? title.textContent : "", alt: desc ? desc.textContent : "" };
+}
+
+async function renderCharts(files) {
+  const box = $("results-charts");
+  clear(box);
+  for (const name of CHARTS.filter((n) => files.includes(n))) {
+    const url = apiJobUrl(jobId, `/results/${name}`);
+    const { title, alt } = await textAlternative(url);
+    const img = el("img", { src: url, alt: alt || name, class: "result-chart", loading: "lazy" });
+    box.append(
+      el(
+        "figure",
+        { class: "chart", "data-chart": name },
+        img,
+        el("figcaption", {}, el("strong", {}, title || name), " ", alt),
+      ),
+    );
+  }
+}
+
+async function copy(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Without clipboard permission (plain HTTP, a denied prompt) the text is selected
+    // instead, for the user to copy by hand.
+    const code = button.previousElementSibling;
+    window.getSelection().selectAllChildren(code);
+    toast("Selected: press Ctrl+C to copy");
+    return;
+  }
+  button.textContent = "Copied";
+  setTimeout(() => {
+    button.textContent = "Copy";
+  }, 1500);
+}
+
+function queryRow(label, text, gapId) {
+  const code = el("code", { class: "query" }, text);
+  const button = el(
+    "button",
+    { type: "button", class: "copy-button", "aria-label": `Copy ${label} search for ${gapId}` },
+    "Copy",
+  );
+  button.addEventListener("click", () => copy(text, button));
+  return el("div", { class: "query-row" }, el("span", { class: "query-label" }, label), code, button);
+}
+
+function renderSearches(gaps) {
+  const box = $("results-searches");
+  clear(box);
+  $("results-searches-title").hidden = gaps.length === 0;
+  for (const gap of gaps) {
+    if (!gap.searches) continue;
+    const rows = QUERIES.map(([key, label]) => queryRow(label, gap.searches[key], gap.id));
+    box.append(
+      el(
+        "article",
+        { class: "gap-searches", "data-gap": gap.id },
+        el("h4", {}, `${gap.id}: ${gap.text}`),
+        el("p", { class: "hint" }, `${gap.pillar} · ${Number(gap.completeness).toFixed(1)}%`),
+        ...rows,
+      ),
+    );
+  }
+}
+
+async function render() {
+  const files = job.result_files || [];
+  if (shown || !files.includes("gap_analysis_report.json")) return;
+  shown = true;
+  $("results-views-empty").hidden = true;
+  $("results-views-report").hidden = !files.includes("report.html");
+  await renderCharts(files);
+  const report = await api("GET", apiJobUrl(jobId, "/results/gap_analysis_report.json"));
+  renderSearches(report.gaps || []);
+  const notes = $("results-chart-notes");
+  if (!files.includes("evidence_by_year.svg")) {
+    notes.textContent = "No chart of evidence by publication year: no paper has a known year.";
+    notes.hidden = false;
+  }
+}
+
+events.on("job_update", async (data) => {
+  if (data.job_id !== jobId || data.status !== "completed") return;
+  job = await api("GET", apiJobUrl(jobId));
+  render();
+});
+
+render();
