@@ -230,3 +230,34 @@ def test_exports_of_a_chain_verify_and_a_swapped_parent_does_not(api: Api, tmp_p
     bad = runner.invoke(cli_app, ["verify", str(forged), str(paths[child])])
     assert bad.exit_code == 1
     assert "BROKEN CHAIN" in bad.output and "ALTERED" not in bad.output
+
+
+def test_lineage_of_original_revision_continuation_replay_carries_verdicts(api: Api) -> None:
+    original = run_sample(api)
+    report = api.get(f"/api/jobs/{original['job_id']}/results/gap_analysis_report.json").json()
+    evidence_id = next(
+        e["evidence_id"]
+        for p in report["pillars"]
+        for r in p["requirements"]
+        for s in r["sub_requirements"]
+        for e in s["evidence"]
+    )
+    with api.events() as ws:
+        response = api.post(
+            f"/api/jobs/{original['job_id']}/revisions",
+            json={"verdicts": [{"evidence_id": evidence_id, "verdict": "reject"}]},
+        )
+        assert response.status_code == 201, response.text
+        revision = response.json()["job_id"]
+        assert api.wait_finished(ws, revision)["status"] == "completed"
+    created = continue_job(api, revision, [NEW_PAPER])
+    child = api.get(f"/api/jobs/{created['job_id']}").json()
+    assert child["config"]["evidence_verdicts"] == {evidence_id: "reject"}
+    again = replay(api, created["job_id"])["job_id"]
+    lineage = api.get(f"/api/jobs/{again}/lineage").json()
+    assert [(p["job_id"], p["relation"]) for p in lineage["parents"]] == [
+        (created["job_id"], "continues"),
+        (revision, "revision_of"),
+        (original["job_id"], None),
+    ]
+    assert lineage["tree"]["job_id"] == original["job_id"]

@@ -5,8 +5,10 @@ sha256) plus the new files, less those found to be papers the corpus already has
 (services/duplicates.py) unless the user keeps them. It runs with the parent's config
 (some keys overridden), a replay plan from the parent's decisions (a prompt that still
 matches is answered again, one that differs is asked live, flagged as drift), and the
-parent's evidence verdicts for passages that still exist. Its inputs mark what was
-added (`"added": true`); its config lists the duplicates left out.
+parent's evidence verdicts: every file the parent read is in the new corpus, so every
+passage judged still exists (evidence ids come from the file's sha256 and offsets).
+Its inputs mark what was added (`"added": true`); its config lists the duplicates left
+out.
 """
 
 import asyncio
@@ -108,23 +110,6 @@ def _save_new(rt: Runtime, corpus_dir: Path, files: list[InputFile]) -> list[Row
     return saved
 
 
-def carried_verdicts(verdicts: dict[str, str], report: Row | None) -> dict[str, str]:
-    """The parent's verdicts on passages its report still shows (all of them when the
-    report predates evidence ids)."""
-    if not verdicts or report is None:
-        return dict(verdicts)
-    shown = {
-        e.get("evidence_id")
-        for p in report.get("pillars", [])
-        for r in p.get("requirements", [])
-        for s in r.get("sub_requirements", [])
-        for e in s.get("evidence", [])
-    }
-    if not shown - {None}:
-        return dict(verdicts)
-    return {k: v for k, v in sorted(verdicts.items()) if k in shown}
-
-
 def child_config(
     parent_config: Row, overrides: JobConfig | None, plan: list[Any], keep: bool, dups: list[Row]
 ) -> StoredConfig:
@@ -192,11 +177,6 @@ def create_continuation(
         config = child_config(
             parent["config"] or {}, overrides, plan, keep_duplicates, screening.duplicates
         )
-        verdicts = getattr(config, "evidence_verdicts", None)
-        if isinstance(verdicts, dict) and verdicts:
-            config = config.model_copy(
-                update={"evidence_verdicts": carried_verdicts(verdicts, report)}
-            )
         inherited = [{k: v for k, v in i.items() if k != "added"} for i in parent["inputs"] or []]
         inputs = [*inherited, *screening.kept]
         now = now_iso()
