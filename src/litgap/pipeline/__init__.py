@@ -15,8 +15,8 @@ from litgap.pipeline.analysis import (
 )
 from litgap.pipeline.corpus import Corpus, Page, Paper, Skipped, load_corpus
 from litgap.pipeline.errors import CorpusError, FrameworkError, PipelineError
-from litgap.pipeline.models import SCORERS, ModelUnavailable, scorer_info
 from litgap.pipeline.html_report import ReportContext
+from litgap.pipeline.models import SCORERS, ModelUnavailable, scorer_info
 from litgap.pipeline.pillars import (
     Framework,
     Pillar,

@@ -68,7 +68,6 @@ from litgap.pipeline.scorers.lexical import (
     STRONG_SCORE,
     CorpusIndex,
     FloatArray,
-    IntArray,
     Passages,
     combine,
     top_terms,
@@ -77,6 +76,26 @@ from litgap.pipeline.scorers.ranking import Ranked, collect
 from litgap.pipeline.verdicts import VerdictIndex
 
 Progress = Callable[[float, str], None]
+
+__all__ = [
+    "EVIDENCE_PER_SUB",
+    "GAP_THRESHOLD",
+    "MAX_PAPER_SHARE",
+    "NOISE_SCORE",
+    "STRONG_SCORE",
+    "SUPPORT_SCORE",
+    "TOP_PAPERS",
+    "Analyzer",
+    "Evidence",
+    "IterationResult",
+    "PaperScore",
+    "Search",
+    "SubResult",
+    "completeness",
+    "gap_changes",
+    "has_converged",
+    "search_for",
+]
 
 MAX_PAPER_SHARE = 0.7  # the most one paper can contribute: coverage needs corroboration
 TOP_PAPERS = 5  # papers counted per sub-requirement; more do not add
@@ -244,7 +263,9 @@ class Analyzer:
         for position, row in enumerate(rows):
             for found in _feedback(previous.sub(self._targets[row][2].id).evidence):
                 if found.paper in self._paper_index:
-                    texts.append(self._page_text[(found.paper, found.page)][found.start : found.end])
+                    texts.append(
+                        self._page_text[(found.paper, found.page)][found.start : found.end]
+                    )
                     owners.append(position)
                     sources[self._paper_index[found.paper], position] = True
         parts = [(1.0, base), (KEYWORD_BOOST, self._keywords[rows])]

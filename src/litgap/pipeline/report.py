@@ -320,7 +320,12 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-_SEARCH_LABELS = [("Plain", "plain"), ("Boolean", "boolean"), ("PubMed", "pubmed"), ("Scopus", "scopus")]
+_SEARCH_LABELS = [
+    ("Plain", "plain"),
+    ("Boolean", "boolean"),
+    ("PubMed", "pubmed"),
+    ("Scopus", "scopus"),
+]
 
 
 def _walk(report: Report) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:

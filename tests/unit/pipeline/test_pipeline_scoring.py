@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from litgap.pipeline import Corpus, Page, Paper
 import litgap.pipeline.scorers.ranking as ranking
+from litgap.pipeline import Corpus, Page, Paper
 from litgap.pipeline.scorers.lexical import (
     CorpusIndex,
     FloatArray,

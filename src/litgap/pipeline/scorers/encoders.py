@@ -66,9 +66,9 @@ class _Model:
             mask[row, :n] = e.attention_mask
             types[row, :n] = e.type_ids
         self.texts_run += len(encodings)
-        return session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[
-            0
-        ]
+        return session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        )[0]
 
 
 def _batches(lengths: Sequence[int]) -> list[list[int]]:

@@ -24,10 +24,10 @@ import scipy.sparse as sp
 from litgap.pipeline.cache import Cache, cache_key
 from litgap.pipeline.scorers.encoders import EMBEDDING_DIM, Embedder, Float32Array
 from litgap.pipeline.scorers.lexical import (
-    BlockScores,
-    CorpusIndex,
     NOISE_SCORE,
     STRONG_SCORE,
+    BlockScores,
+    CorpusIndex,
     FloatArray,
     Passages,
     lexical_scores,
@@ -70,7 +70,9 @@ class SemanticScorer:
         """Embeds the corpus's chunks and the query texts, reading what the cache has."""
         self._chunks = self._embed_chunks(index)
         key = cache_key(self.embedder.files.digest, "queries", *queries)
-        self._queries = self._cached(key, len(queries), lambda: self.embedder.embed(queries, query=True))
+        self._queries = self._cached(
+            key, len(queries), lambda: self.embedder.embed(queries, query=True)
+        )
 
     def scores(self, passages: Passages, sparse: sp.csr_matrix, rows: Sequence[int]) -> BlockScores:
         lexical = lexical_scores(passages, sparse)
