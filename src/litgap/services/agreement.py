@@ -44,7 +44,8 @@ def reviewer_verdicts(rt: Runtime, revision: Row) -> tuple[dict[str, str], dict[
 
 
 def _kappa(a: list[str], b: list[str]) -> float | None:
-    if not a:
+    # Undefined (0/0) when both reviewers gave one and the same verdict to everything.
+    if not a or len(set(a) | set(b)) < 2:
         return None
     value = float(cohen_kappa_score(a, b, labels=list(VERDICTS)))
     return None if value != value else round(value, 4)  # NaN: undefined
