@@ -219,7 +219,7 @@ def diff_reports(a: Row, b: Row) -> Row:
             }
             for n in names
         ],
-        "requirements": _changed_requirements(a, b, {c["id"] for c in changed}),
+        "requirements": _changed_requirements(a, b, {str(c["id"]) for c in changed}),
         "subrequirements": changed,
         "gaps_added": [_gap(subs_b[i], why) for i in subs_b if i in gaps_b - gaps_a],
         "gaps_removed": [_gap(subs_a[i], why) for i in subs_a if i in gaps_a - gaps_b],

@@ -179,7 +179,6 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-
 EVIDENCE_CSV = "evidence_review.csv"
 EVIDENCE_FIELDS = (
     "job_id", "sub_requirement", "evidence_id", "paper", "page", "verdict", "reviewer",
