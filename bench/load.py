@@ -1,4 +1,5 @@
-"""100 jobs x 100 answers through HTTP against a live server.
+"""100 jobs x 100 answers through HTTP against a live server (`--mode users` and
+`--mode big`: real jobs from real users, see bench/load_users.py).
 
 The server runs in a child process (uvicorn, SQLite, fsync on). In it, 100 running jobs
 each ask 100 prompts in a row through `JobContext.ask`, as a job's flow does: the
@@ -9,6 +10,7 @@ per second (goal >= 1,000/s), the POST round trip p50/p99, and answer -> next pr
 p50/p99; then checks that all 10,000 records are in the job documents.
 """
 
+import argparse
 import asyncio
 import json
 import os
@@ -165,6 +167,24 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--serve":
         run_server(Path(sys.argv[2]), int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--mode",
+        choices=["answers", "users", "big"],
+        default="answers",
+        help="answers: 100 jobs x 100 answers (below); users, big: see bench/load_users.py",
+    )
+    parser.add_argument("--seconds", type=float, default=60.0, help="users, big: duration")
+    parser.add_argument("--users", type=int, default=50, help="users: concurrent users")
+    options = parser.parse_args()
+    if options.mode != "answers":
+        import load_users
+
+        if options.mode == "users":
+            load_users.run_users(options.users, options.seconds)
+        else:
+            load_users.run_big(options.seconds)
         return
     from litgap.runtime import open_runtime
     from litgap.services.auth import Role, create_user

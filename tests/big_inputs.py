@@ -4,13 +4,55 @@ benchmarks that need job work that takes a while."""
 import json
 import random
 
-WORDS = (
-    "rainwater roof catchment tank storage overflow filtration sand turbidity sensor "
-    "bacteria disinfection ultraviolet survey household demand rainfall runoff pavement "
-    "governance maintenance upkeep quality monitoring treatment sizing yield diversion "
-    "debris conductivity schedule indicator neighbourhood community cost sediment pipe "
-    "gutter pump pressure chlorine membrane drought reuse irrigation drinking standard"
-).split()
+WORDS = [
+    "rainwater",
+    "roof",
+    "catchment",
+    "tank",
+    "storage",
+    "overflow",
+    "filtration",
+    "sand",
+    "turbidity",
+    "sensor",
+    "bacteria",
+    "disinfection",
+    "ultraviolet",
+    "survey",
+    "household",
+    "demand",
+    "rainfall",
+    "runoff",
+    "pavement",
+    "governance",
+    "maintenance",
+    "upkeep",
+    "quality",
+    "monitoring",
+    "treatment",
+    "sizing",
+    "yield",
+    "diversion",
+    "debris",
+    "conductivity",
+    "schedule",
+    "indicator",
+    "neighbourhood",
+    "community",
+    "cost",
+    "sediment",
+    "pipe",
+    "gutter",
+    "pump",
+    "pressure",
+    "chlorine",
+    "membrane",
+    "drought",
+    "reuse",
+    "irrigation",
+    "drinking",
+    "standard",
+]
 
 
 def big_framework(pillars: int, *, requirements: int = 3, subs: int = 4, seed: int = 7) -> bytes:

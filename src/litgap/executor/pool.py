@@ -9,6 +9,7 @@ would slow every request; and a thread cannot be stopped, while a process can.
   after KILL_GRACE_SECONDS): the work stops at once, and a fresh worker takes the slot.
 - A `timeout` kills the worker the same way and raises WorkTimedOut.
 - A worker that dies (a crash, an OOM kill) fails only the call it ran, with WorkerDied.
+- Workers run niced (WORKER_NICENESS): requests keep the CPU when analysis wants it all.
 
 Workers start lazily, from a fork server that has imported the pipeline once (so a
 worker is ready in milliseconds and the parent's threads are never forked). Pools are
@@ -21,6 +22,7 @@ import asyncio
 import atexit
 import contextlib
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -41,6 +43,9 @@ T = TypeVar("T")
 # chart's library included, the slowest to import).
 PRELOAD = ["litgap.stages", "matplotlib.figure"]
 KILL_GRACE_SECONDS = 0.5
+# Workers yield the CPU to the serving process: on a machine with as many busy workers
+# as cores, a request still runs at once instead of sharing a core with the analysis.
+WORKER_NICENESS = 10
 
 
 class WorkerDied(LitgapError):
@@ -73,6 +78,8 @@ def _serve(conn: Connection) -> None:
     """A worker's life: take a call, run it, send back ("ok", value) or ("err", error)."""
     # Ctrl-C in a terminal reaches the whole process group: the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     while True:
         try:
             message = conn.recv_bytes()

@@ -1,0 +1,277 @@
+"""Realistic load against a live `litgap serve` (run through `bench/load.py`).
+
+`users`: USERS concurrent users for SECONDS; each creates a sample job over HTTP, starts
+it, answers its prompts as they come (watched on one shared /ws), then starts the next;
+20% of answers are sent twice at once (one must win, the other get 409). A sampler GETs
+/api/me every 50 ms alongside. Prints answers/s, answer latency p50/p99, /api/me
+p50/p99, lost and duplicated records (checked in the job files) and 5xx.
+
+`big`: six jobs on a 400-pillar framework run (two at a time: the server's analysis
+processes) while /api/me is sampled for SECONDS; prints its p50/p99, then cancels
+what still runs and checks that the work stopped.
+
+Goals (issue 10, on a 2-core machine): answer p99 <= 100 ms, /api/me p99 <= 50 ms
+(<= 100 ms beside the six big jobs), 0 lost, 0 duplicated, 0 5xx.
+"""
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+TERMINAL = ("completed", "failed", "cancelled", "interrupted")
+ANSWERS = {"pillar_selection": ["ALL"], "run_mode": "ONCE", "continue": "no"}
+TWICE = 0.2
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+
+class Server:
+    """`litgap serve` in a child process, on a fresh workspace with one operator."""
+
+    def __init__(self, tmp: Path) -> None:
+        from litgap.runtime import open_runtime
+        from litgap.services.auth import Role, create_user
+        from litgap.settings import Settings
+        from tests.live import free_port
+
+        self.workspace = tmp / "ws"
+        rt = open_runtime(Settings(workspace=self.workspace))
+        self.token = create_user(rt.engine, "load", Role.OPERATOR)[1]
+        rt.close()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = ["-m", "litgap", "serve", "--workspace", str(self.workspace)]
+        self.process = subprocess.Popen(
+            [sys.executable, *command, "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/me", headers=self.headers).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise TimeoutError("litgap serve did not start")
+
+    def client(self) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        return httpx.AsyncClient(base_url=self.url, headers=self.headers, limits=limits, timeout=60)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Figures:
+    def __init__(self) -> None:
+        self.answers: list[float] = []
+        self.me: list[float] = []
+        self.status: dict[int, int] = defaultdict(int)
+        self.acked: dict[str, str] = {}  # prompt_id -> job_id, answered with 200
+        self.jobs: list[str] = []
+        self.completed = 0
+
+
+async def sample_me(http: httpx.AsyncClient, figures: Figures, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        started = time.perf_counter()
+        response = await http.get("/api/me")
+        figures.me.append(time.perf_counter() - started)
+        figures.status[response.status_code] += 1
+        await asyncio.sleep(0.05)
+
+
+class Watcher:
+    """One /ws for all users: prompt requests and job ends handed to the job's user."""
+
+    def __init__(self) -> None:
+        self.prompts: dict[str, asyncio.Queue[dict[str, Any]]] = defaultdict(asyncio.Queue)
+        self.ended: dict[str, asyncio.Future[str]] = {}
+
+    def ending(self, job_id: str) -> "asyncio.Future[str]":
+        if job_id not in self.ended:
+            self.ended[job_id] = asyncio.get_running_loop().create_future()
+        return self.ended[job_id]
+
+    async def run(self, server: Server) -> None:
+        async with connect(
+            f"ws://127.0.0.1:{server.port}/ws",
+            additional_headers=server.headers,
+            max_size=None,
+            max_queue=None,
+        ) as ws:
+            async for raw in ws:
+                event = json.loads(raw)
+                data = event["data"]
+                if event["type"] == "prompt_request":
+                    self.prompts[data["job_id"]].put_nowait(data)
+                elif event["type"] == "job_update" and data.get("status") in TERMINAL:
+                    future = self.ending(data["job_id"])
+                    if not future.done():
+                        future.set_result(data["status"])
+
+
+async def answer(http: httpx.AsyncClient, figures: Figures, prompt: dict[str, Any]) -> None:
+    body = {"response": ANSWERS[prompt["type"]]}
+    url = f"/api/prompts/{prompt['prompt_id']}/respond"
+    copies = 2 if random.random() < TWICE else 1
+    started = time.perf_counter()
+    responses = await asyncio.gather(*(http.post(url, json=body) for _ in range(copies)))
+    elapsed = time.perf_counter() - started
+    codes = sorted(r.status_code for r in responses)
+    for code in codes:
+        figures.status[code] += 1
+    figures.answers.append(elapsed)
+    if codes[0] == 200:
+        figures.acked[prompt["prompt_id"]] = prompt["job_id"]
+    if copies == 2 and codes != [200, 409]:
+        print(f"  double answer to {prompt['prompt_id']} got {codes}", file=sys.stderr)
+
+
+async def user(http: httpx.AsyncClient, watcher: Watcher, figures: Figures, until: float) -> None:
+    while time.monotonic() < until:
+        created = await http.post("/api/jobs", json={"sample": True})
+        figures.status[created.status_code] += 1
+        if created.status_code != 201:
+            continue
+        job_id = created.json()["job_id"]
+        figures.jobs.append(job_id)
+        ended = watcher.ending(job_id)
+        figures.status[(await http.post(f"/api/jobs/{job_id}/start")).status_code] += 1
+        prompts = watcher.prompts[job_id]
+        while not ended.done():
+            getter = asyncio.ensure_future(prompts.get())
+            done, _ = await asyncio.wait({getter, ended}, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                await answer(http, figures, getter.result())
+            else:
+                getter.cancel()
+        figures.completed += ended.result() == "completed"
+
+
+def check_records(workspace: Path, figures: Figures) -> tuple[int, int]:
+    """(lost, duplicated): acknowledged answers missing from, or twice in, job files."""
+    lost = duplicated = 0
+    seen: dict[str, int] = defaultdict(int)
+    for job_id in figures.jobs:
+        document = json.loads((workspace / "jobs" / job_id / "job_data.json").read_text())
+        seqs = [r["seq"] for r in document.get("prompts", [])]
+        duplicated += len(seqs) - len(set(seqs))
+        for record in document.get("prompts", []):
+            seen[record["prompt_id"]] += 1
+    for prompt_id in figures.acked:
+        if seen.get(prompt_id, 0) == 0:
+            lost += 1
+        duplicated += max(0, seen.get(prompt_id, 0) - 1)
+    return lost, duplicated
+
+
+async def drive_users(server: Server, users: int, seconds: float) -> Figures:
+    figures = Figures()
+    watcher = Watcher()
+    stop = asyncio.Event()
+    async with server.client() as http, server.client() as probe:
+        watching = asyncio.create_task(watcher.run(server))
+        await asyncio.sleep(0.5)  # the snapshot first
+        sampler = asyncio.create_task(sample_me(probe, figures, stop))
+        started = time.monotonic()
+        await asyncio.gather(
+            *(user(http, watcher, figures, started + seconds) for _ in range(users))
+        )
+        figures.elapsed = time.monotonic() - started  # type: ignore[attr-defined]
+        stop.set()
+        await sampler
+        watching.cancel()
+    return figures
+
+
+def run_users(users: int, seconds: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp))
+        try:
+            figures = asyncio.run(drive_users(server, users, seconds))
+        finally:
+            server.stop()
+        lost, duplicated = check_records(server.workspace, figures)
+    elapsed = figures.elapsed  # type: ignore[attr-defined]
+    errors = sum(n for code, n in figures.status.items() if code >= 500)
+    print(f"{users} users for {seconds:g} s (last jobs finished at {elapsed:.1f} s)")
+    print(f"jobs: {len(figures.jobs)} created, {figures.completed} completed")
+    print(
+        f"answers: {len(figures.answers)} ({len(figures.answers) / elapsed:.1f}/s), "
+        f"latency p50 {pct(figures.answers, 0.5):.1f} ms, p99 {pct(figures.answers, 0.99):.1f} ms"
+        " (goal p99 <= 100)"
+    )
+    print(
+        f"GET /api/me alongside: p50 {pct(figures.me, 0.5):.1f} ms, "
+        f"p99 {pct(figures.me, 0.99):.1f} ms (goal p99 <= 50)"
+    )
+    print(f"lost records: {lost}, duplicated records: {duplicated}, 5xx: {errors}")
+    print(f"status codes: {dict(sorted(figures.status.items()))}")
+
+
+async def drive_big(server: Server, seconds: float, jobs: int, pillars: int) -> None:
+    from litgap.pipeline import sample_corpus_paths
+    from tests.big_inputs import big_framework
+
+    framework = big_framework(pillars)
+    config = json.dumps({"pillar_selections": "ALL", "run_mode": "ONCE"})
+    figures = Figures()
+    stop = asyncio.Event()
+    async with server.client() as http, server.client() as probe:
+        ids = []
+        for _ in range(jobs):
+            files = [
+                ("files", (p.name, p.read_bytes(), "text/plain")) for p in sample_corpus_paths()
+            ]
+            files.append(("pillars", ("framework.json", framework, "application/json")))
+            created = await http.post("/api/jobs", files=files, data={"config": config})
+            ids.append(created.json()["job_id"])
+        sampler = asyncio.create_task(sample_me(probe, figures, stop))
+        for job_id in ids:
+            await http.post(f"/api/jobs/{job_id}/start")
+        await asyncio.sleep(seconds)
+        stop.set()
+        await sampler
+        states = [(await http.get(f"/api/jobs/{j}")).json() for j in ids]
+        running = [s["job_id"] for s in states if s["status"] not in TERMINAL]
+        for job_id in running:
+            await http.post(f"/api/jobs/{job_id}/cancel")
+    done = sum(s["status"] == "completed" for s in states)
+    errors = sum(n for code, n in figures.status.items() if code >= 500)
+    print(f"{jobs} jobs on a {pillars}-pillar framework, /api/me sampled for {seconds:g} s")
+    print(f"jobs completed meanwhile: {done}; still running (then cancelled): {len(running)}")
+    print(
+        f"GET /api/me: {len(figures.me)} requests, p50 {pct(figures.me, 0.5):.1f} ms, "
+        f"p99 {pct(figures.me, 0.99):.1f} ms, max {max(figures.me) * 1000:.1f} ms "
+        f"(goal p99 <= 100); 5xx: {errors}"
+    )
+
+
+def run_big(seconds: float, jobs: int = 6, pillars: int = 400) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp))
+        try:
+            asyncio.run(drive_big(server, seconds, jobs, pillars))
+        finally:
+            server.stop()
