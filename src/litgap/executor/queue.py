@@ -274,7 +274,9 @@ async def watch_on_queue(
             if data.get("job_id") != job_id:
                 continue
             await handle(event)
-            if event["type"] == "job_update" and JobStatus(data["status"]).is_terminal:
+            # Progress updates carry no status; the job's own ones do.
+            status = data.get("status") if event["type"] == "job_update" else None
+            if status is not None and JobStatus(status).is_terminal:
                 return
 
 
