@@ -304,3 +304,11 @@ def test_a_legacy_job_folder_with_surrogates_is_imported_readable(
     finally:
         rt.close()
     assert stored["pillar_selections"] == ["\ufffd", HOSTILE["html"]]
+
+
+@pytest.mark.parametrize("url", ["/api/jobs?q=%00", "/api/jobs?prompt_type=run_mode&response=a%00"])
+def test_nul_in_a_search_is_422_naming_the_parameter(api: Api, url: str) -> None:
+    response = api.get(url)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("query -> ")
+    assert "contains a NUL character" in response.json()["detail"]

@@ -1,12 +1,25 @@
 """One place that turns errors into answers: JSON `{"detail": ...}` for the API."""
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from litgap.config import error_place
 from litgap.exceptions import AuthenticationRequired, LitgapError
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that is always valid UTF-8: text that cannot be encoded (a lone surrogate
+    quoted in a message) is sent as a JSON escape instead of failing the answer."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
 
 
 def _wants_html(request: Request) -> bool:
@@ -16,7 +29,7 @@ def _wants_html(request: Request) -> bool:
 
 
 def _place(error: dict[str, Any]) -> str:
-    return " -> ".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
+    return error_place(tuple(p for p in error.get("loc", ()) if p != "body")) or "request"
 
 
 async def litgap_error(request: Request, exc: Exception) -> Response:
@@ -24,7 +37,7 @@ async def litgap_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, AuthenticationRequired) and _wants_html(request):
         return RedirectResponse("/login", status_code=303)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    return SafeJSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
@@ -32,7 +45,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     detail = f"{_place(first)}: {first['msg']}"
-    return JSONResponse({"detail": detail, "errors": _plain(errors)}, status_code=422)
+    return SafeJSONResponse({"detail": detail, "errors": _plain(errors)}, status_code=422)
 
 
 def _plain(errors: Any) -> list[dict[str, Any]]:

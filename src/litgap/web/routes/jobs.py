@@ -15,6 +15,7 @@ from litgap.ids import validate_job_id
 from litgap.services import jobs as job_service
 from litgap.services.inputs import InputFile
 from litgap.status import JobStatus
+from litgap.text import check_text
 from litgap.web.deps import CurrentUser, ExecutorDep, OperatorUser, RuntimeDep
 from litgap.web.schemas import Accepted, JobCreated, JobCreateSample, JobList
 
@@ -100,6 +101,13 @@ async def create_job(request: Request, rt: RuntimeDep, user: OperatorUser) -> Jo
     return JobCreated(job_id=row["job_id"], status=row["status"])
 
 
+def _check_query(**params: str | None) -> None:
+    # A search term goes into SQL: NUL would be refused by PostgreSQL with a 500.
+    for name, value in params.items():
+        if value is not None:
+            check_text(value, f"query -> {name}")
+
+
 def _field(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -132,6 +140,7 @@ async def list_jobs(
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> JobList:
     """Jobs, newest first; `prompt_type` + `response` find jobs by their decisions."""
+    _check_query(prompt_type=prompt_type, response=response, q=q)
     rows, next_cursor = job_service.list_jobs(
         rt,
         limit=limit,
@@ -158,6 +167,7 @@ async def job_prompts(
     type: Annotated[str | None, Query(max_length=40)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
+    _check_query(type=type, q=q)
     records = job_service.job_history(rt, job_id, type, q)
     return {"job_id": job_id, "prompts": records}
 
