@@ -158,7 +158,6 @@ def test_the_revisions_flow_records_an_evidence_review_decision(api: Api, done: 
                for p, e in zip(data["passages"], sub["evidence"], strict=True))  # fmt: skip
 
 
-@FLOW_WIRING
 def test_rejecting_a_subs_passages_lowers_its_completeness(api: Api, done: str) -> None:
     sub = next(s for s in subs_of(report_of(api, done)) if s["completeness"] > 0 and s["evidence"])
     created = revise(api, done, reject_all({}, sub)).json()
@@ -181,7 +180,6 @@ def test_a_replay_of_a_revision_reproduces_it(api: Api, done: str) -> None:
     assert any(d["type"] == PROMPT_TYPE for d in result["decisions"])
 
 
-@FLOW_WIRING
 def test_the_diff_names_the_verdicts_behind_a_change(api: Api, done: str) -> None:
     sub = next(s for s in subs_of(report_of(api, done)) if s["completeness"] > 0 and s["evidence"])
     revision = revise(api, done, reject_all({}, sub)).json()["job_id"]
