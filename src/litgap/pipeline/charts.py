@@ -29,9 +29,7 @@ HEATMAP_SVG = "papers_heatmap.svg"
 ITERATIONS_SVG = "iterations.svg"
 YEARS_SVG = "evidence_by_year.svg"
 HEATMAP_PAPERS = 30
-NO_YEARS_NOTE = (
-    "No chart of evidence by publication year: no paper in the corpus has a known year."
-)
+NO_YEARS_NOTE = "No chart of evidence by publication year: no paper in the corpus has a known year."
 LINE_STYLES = ["-", "--", ":", "-."]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 HATCHES = ["///", "...", "xxx", "\\\\\\", "ooo", "---", "+++", "***"]
@@ -116,8 +114,7 @@ def _with_text_alternative(svg: bytes, title: str, alt: str) -> bytes:
         return svg
     head = match.group(0)[:-1] + b' role="img" aria-labelledby="chart-title chart-desc">'
     inner = (
-        f'<title id="chart-title">{escape(title)}</title>'
-        f'<desc id="chart-desc">{escape(alt)}</desc>'
+        f'<title id="chart-title">{escape(title)}</title><desc id="chart-desc">{escape(alt)}</desc>'
     ).encode()
     return svg[: match.start()] + head + inner + svg[match.end() :]
 
@@ -215,8 +212,12 @@ def radar_chart(report: Report, parent: Mapping[str, float] | None = None) -> Ch
                 axes.fill(closed, loop, facecolor="none", edgecolor=colour, hatch=hatch, lw=0)
             for angle, value in zip(angles, mine, strict=True):
                 axes.annotate(
-                    f"{value:.0f}", (angle, value), textcoords="offset points", xytext=(6, 6),
-                    fontsize=8, fontweight="bold",
+                    f"{value:.0f}",
+                    (angle, value),
+                    textcoords="offset points",
+                    xytext=(6, 6),
+                    fontsize=8,
+                    fontweight="bold",
                 )
             axes.set_ylim(0, 100)
             axes.set_yticks([25, 50, 75, 100])
@@ -229,7 +230,7 @@ def radar_chart(report: Report, parent: Mapping[str, float] | None = None) -> Ch
     return _chart(RADAR_SVG, title, alt, draw)
 
 
-# -- papers × pillars ------------------------------------------------------------------
+# -- papers by pillars ------------------------------------------------------------------
 
 
 def contributions(report: Report) -> tuple[list[str], list[str], list[list[float]]]:
@@ -267,13 +268,12 @@ def contributions(report: Report) -> tuple[list[str], list[str], list[list[float
 def heatmap_chart(report: Report) -> Chart:
     papers, columns, values = contributions(report)
     kind = "requirements" if len(report["pillars"]) == 1 else "pillars"
-    title = f"Papers × {kind}: share of the evidence each paper carries"
+    title = f"Papers by {kind}: share of the evidence each paper carries"
     if papers:
-        carried = [
-            f"{columns[c]}: {papers[top]} ({values[top][c]:.0f}%)"
-            for c in range(len(columns))
-            for top in [max(range(len(papers)), key=lambda r, c=c: (values[r][c], -r))]
-        ]
+        carried = []
+        for c, column in enumerate(columns):
+            top = max(range(len(papers)), key=lambda r: (values[r][c], -r))
+            carried.append(f"{column}: {papers[top]} ({values[top][c]:.0f}%)")
         alt = (
             f"Heatmap of {len(papers)} papers by {len(columns)} {kind}; each cell is the share "
             "(%) of that column's evidence the paper carries. Largest share per column: "
@@ -291,7 +291,12 @@ def heatmap_chart(report: Report) -> Chart:
             for r, row in enumerate(values):
                 for c, value in enumerate(row):
                     axes.text(
-                        c, r, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                        c,
+                        r,
+                        f"{value:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
                         color="white" if value > 55 else "black",
                     )
             axes.set_xticks(range(len(columns)), [_short(c, 24) for c in columns], fontsize=7)
@@ -320,9 +325,7 @@ def iterations_chart(report: Report) -> Chart:
     title = "Completeness over the iterations"
     alt = (
         f"Line chart of completeness (%) over {len(numbers)} iteration(s). "
-        + "; ".join(
-            f"{name}: " + " → ".join(f"{v:.0f}" for v in values) for name, values in series
-        )
+        + "; ".join(f"{name}: " + " → ".join(f"{v:.0f}" for v in values) for name, values in series)
         + "."
     )
 
@@ -330,7 +333,8 @@ def iterations_chart(report: Report) -> Chart:
         with _figure(9, 5) as (figure, axes):
             for i, (name, values) in enumerate(series):
                 axes.plot(
-                    numbers, values,
+                    numbers,
+                    values,
                     linestyle=LINE_STYLES[i % len(LINE_STYLES)],
                     marker=MARKERS[i % len(MARKERS)],
                     color="#000000" if i == 0 else GREYS[(i - 1) % len(GREYS)],
@@ -339,8 +343,12 @@ def iterations_chart(report: Report) -> Chart:
                 )
                 # The last value is written at the line's end: no legend lookup needed.
                 axes.annotate(
-                    f"{values[-1]:.0f}", (numbers[-1], values[-1]), textcoords="offset points",
-                    xytext=(6, 0), fontsize=8, va="center",
+                    f"{values[-1]:.0f}",
+                    (numbers[-1], values[-1]),
+                    textcoords="offset points",
+                    xytext=(6, 0),
+                    fontsize=8,
+                    va="center",
                 )
             axes.set_xticks(numbers)
             axes.set_xlim(numbers[0] - 0.3, numbers[-1] + 0.6)
@@ -383,10 +391,9 @@ def years_chart(report: Report) -> Chart | None:
     title = "Evidence by publication year, per pillar"
     alt = (
         f"Grouped bar chart: passages kept as evidence, by the publication year of their "
-        f"paper ({years[0]}–{years[-1]}), one hatched bar per pillar. "
+        f"paper ({years[0]} to {years[-1]}), one hatched bar per pillar. "
         + "; ".join(
-            f"{name}: "
-            + ", ".join(f"{y}: {n}" for y, n in zip(years, row, strict=True) if n)
+            f"{name}: " + ", ".join(f"{y}: {n}" for y, n in zip(years, row, strict=True) if n)
             for name, row in zip(names, counts, strict=True)
         )
         + "."
@@ -398,8 +405,13 @@ def years_chart(report: Report) -> Chart | None:
             for i, (name, row) in enumerate(zip(names, counts, strict=True)):
                 positions = [x + (i - (len(names) - 1) / 2) * width for x in range(len(years))]
                 bars = axes.bar(
-                    positions, row, width, label=_short(name, 40), color="white",
-                    edgecolor=GREYS[i % len(GREYS)], hatch=HATCHES[i % len(HATCHES)],
+                    positions,
+                    row,
+                    width,
+                    label=_short(name, 40),
+                    color="white",
+                    edgecolor=GREYS[i % len(GREYS)],
+                    hatch=HATCHES[i % len(HATCHES)],
                 )
                 axes.bar_label(bars, labels=[str(n) if n else "" for n in row], fontsize=7)
             axes.set_xticks(range(len(years)), [str(y) for y in years])

@@ -47,7 +47,10 @@ def test_every_chart_is_byte_identical_in_another_process(report: dict[str, Any]
     here = {c.name: hashlib.sha256(c.svg).hexdigest() for c in render_charts(report, PARENT).charts}
     child = subprocess.run(
         [sys.executable, "-c", CHILD_SCRIPT, json.dumps(PARENT)],
-        capture_output=True, check=True, text=True, timeout=300,
+        capture_output=True,
+        check=True,
+        text=True,
+        timeout=300,
     )
     assert json.loads(child.stdout) == here
     assert len(here) == 5
@@ -122,7 +125,7 @@ def test_heatmap_shows_a_paper_that_carries_a_whole_pillar(report: dict[str, Any
 def test_evidence_by_year_counts_the_passages_of_papers_with_a_year(
     report: dict[str, Any],
 ) -> None:
-    years, names, counts = evidence_by_year(report)
+    years, _, counts = evidence_by_year(report)
     assert years == [2022, 2023, 2024]  # the sample CSV's three rows
     dated = {p["id"] for p in report["corpus"]["papers"] if p["year"]}
     for i, pillar in enumerate(report["pillars"]):

@@ -36,8 +36,10 @@ def _by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_every_gap_of_the_sample_has_its_searches_in_the_report(report: dict[str, Any]) -> None:
     assert [g["id"] for g in report["gaps"]] == ["Sub-S3.2.3", "Sub-S1.1.3", "Sub-S3.2.2"]
-    assert all(set(g["searches"]) == {"terms", "plain", "boolean", "pubmed", "scopus"}
-               for g in report["gaps"])
+    assert all(
+        set(g["searches"]) == {"terms", "plain", "boolean", "pubmed", "scopus"}
+        for g in report["gaps"]
+    )
 
 
 def test_distinctive_terms_are_the_words_no_other_sub_requirement_uses(
@@ -46,7 +48,11 @@ def test_distinctive_terms_are_the_words_no_other_sub_requirement_uses(
     searches = _by_id(report)
     assert searches["Sub-S1.1.3"]["terms"]["distinctive"] == ["permeable", "pavement", "captures"]
     assert searches["Sub-S3.2.2"]["terms"]["distinctive"] == ["building", "code", "permit"]
-    assert searches["Sub-S3.2.3"]["terms"]["distinctive"] == ["long-term", "funding", "installation"]
+    assert searches["Sub-S3.2.3"]["terms"]["distinctive"] == [
+        "long-term",
+        "funding",
+        "installation",
+    ]
 
 
 def test_requirement_and_pillar_terms_give_the_context(report: dict[str, Any]) -> None:
@@ -88,11 +94,11 @@ def test_a_keyword_cannot_add_quotes_or_operators_to_a_query(report: dict[str, A
 
 def test_the_csv_has_a_row_per_gap_and_escapes_formulas(report: dict[str, Any]) -> None:
     hostile = copy.deepcopy(report)
-    hostile["gaps"][0]["text"] = "=HYPERLINK(\"http://x\")"
+    hostile["gaps"][0]["text"] = '=HYPERLINK("http://x")'
     rows = list(csv.reader(io.StringIO(render_searches_csv(hostile).decode())))
     assert rows[0] == CSV_COLUMNS
     assert [r[0] for r in rows[1:]] == [g["id"] for g in report["gaps"]]
-    assert rows[1][1] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][1] == '\'=HYPERLINK("http://x")'
     assert rows[2][7] == report["gaps"][1]["searches"]["pubmed"]
 
 

@@ -22,13 +22,23 @@ const QUERIES = [
 ];
 let shown = false;
 
+// The SVG is not parsed as a document: its own <style> would count as inline style
+// under the page's CSP. Our renderer writes <title> and <desc> first, escaping only
+// & < > (xml.sax.saxutils.escape), so those three are all there is to decode.
+function unescapeXml(text) {
+  return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+}
+
 async function textAlternative(url) {
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) return { title: "", alt: "" };
-  const doc = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
-  const title = doc.querySelector("svg > title");
-  const desc = doc.querySelector("svg > desc");
-  return { title: title ? title.textContent : "", alt: desc ? desc.textContent : "" };
+  const text = await response.text();
+  const title = /<title id="chart-title">([^<]*)<\/title>/.exec(text);
+  const desc = /<desc id="chart-desc">([^<]*)<\/desc>/.exec(text);
+  return {
+    title: title ? unescapeXml(title[1]) : "",
+    alt: desc ? unescapeXml(desc[1]) : "",
+  };
 }
 
 async function renderCharts(files) {
@@ -37,7 +47,7 @@ async function renderCharts(files) {
   for (const name of CHARTS.filter((n) => files.includes(n))) {
     const url = apiJobUrl(jobId, `/results/${name}`);
     const { title, alt } = await textAlternative(url);
-    const img = el("img", { src: url, alt: alt || name, class: "result-chart", loading: "lazy" });
+    const img = el("img", { src: url, alt: alt || name, class: "result-chart" });
     box.append(
       el(
         "figure",
