@@ -133,6 +133,25 @@ async def job_page(
     )
 
 
+@router.get("/jobs/{job_id}/agreement")
+async def agreement_page(
+    job_id: str, request: Request, rt: RuntimeDep, user: CurrentUser
+) -> HTMLResponse:
+    try:
+        job_service.get_job(rt, job_id)
+    except (InvalidJobId, UnknownJob) as err:
+        return _not_found(request, user, err.detail)
+    return _render(
+        request,
+        "agreement.html",
+        title=f"Reviewer agreement for {job_id}",
+        page="agreement",
+        user=user,
+        data={"job_id": job_id},
+        job_id=job_id,
+    )
+
+
 @router.get("/diff/{a}/{b}")
 async def diff_page(a: str, b: str, request: Request, user: CurrentUser) -> HTMLResponse:
     try:

@@ -24,7 +24,51 @@ function answeredBy(record) {
   return record.source || "—";
 }
 
+// Readable names for types whose raw name says little to a reader.
+export const TYPE_TEXT = { evidence_review: "Evidence review" };
+
+function typeCell(type) {
+  return TYPE_TEXT[type] ? el("td", { title: type }, TYPE_TEXT[type]) : el("td", { class: "mono" }, type);
+}
+
+/** An evidence_review's verdicts: each judged passage, accepted or rejected. */
+function evidenceVerdicts(record) {
+  const data = record.prompt_data || {};
+  const applied = record.applied ?? record.response;
+  const accepted = new Set(Array.isArray(applied) ? applied : applied ? [applied] : []);
+  return (Array.isArray(data.passages) ? data.passages : []).map((passage) => ({
+    passage,
+    verdict: accepted.has(passage.evidence_id) ? "accept" : "reject",
+  }));
+}
+
+function evidenceDetail(record) {
+  const data = record.prompt_data || {};
+  const items = evidenceVerdicts(record).map(({ passage, verdict }) =>
+    el(
+      "li",
+      { dataset: { evidenceId: String(passage.evidence_id) } },
+      el("span", { class: `badge ${verdict === "accept" ? "ok" : "bad"}` }, verdict === "accept" ? "Accepted" : "Rejected"),
+      ` ${shownValue(passage.title || passage.paper)}${passage.page ? `, p. ${passage.page}` : ""}: `,
+      el("q", {}, String(passage.text || "").slice(0, 160)),
+      passage.note ? el("em", {}, ` — ${passage.note}`) : null,
+    ),
+  );
+  return el(
+    "div",
+    { class: "evidence-verdicts" },
+    el("span", { class: "mono" }, shownValue(data.sub_requirement)),
+    ` ${shownValue(data.text)}`,
+    el("ul", { class: "plain-list" }, items),
+  );
+}
+
 function responseCell(record) {
+  if (record.type === "evidence_review" && Array.isArray((record.prompt_data || {}).passages)) {
+    const verdicts = evidenceVerdicts(record);
+    const accepted = verdicts.filter((v) => v.verdict === "accept").length;
+    return el("td", { class: "response" }, `${accepted} accepted, ${verdicts.length - accepted} rejected`);
+  }
   const cell = el("td", { class: "response" }, el("span", {}, shownValue(record.response)));
   if (!sameValue(record.applied, record.response) && record.applied !== undefined) {
     cell.append(el("div", { class: "hint" }, `applied: ${shownValue(record.applied)}`));
@@ -35,6 +79,7 @@ function responseCell(record) {
 function detailRow(record) {
   const data = record.prompt_data || {};
   const parts = [el("span", { class: "message" }, data.message || "(no message)")];
+  if (record.type === "evidence_review" && Array.isArray(data.passages)) parts.push(evidenceDetail(record));
   if (record.note) parts.push(el("span", { class: "note" }, el("strong", {}, "Note: "), record.note));
   if (record.replayed_from) {
     parts.push(el("span", { class: "hint" }, `Replayed from ${record.replayed_from}`));
@@ -59,6 +104,11 @@ function haystack(record) {
     record.status || "",
     decisionLabel(record),
     record.drift ? `drift ${record.drift}` : "",
+    TYPE_TEXT[record.type] || "",
+    // An evidence review is found by its sub-requirement and the passages judged.
+    data.sub_requirement || "",
+    data.text || "",
+    ...(Array.isArray(data.passages) ? data.passages : []).flatMap((p) => [p.title || "", p.text || "", p.note || ""]),
   ]
     .join("\n")
     .toLocaleLowerCase();
@@ -74,7 +124,7 @@ function recordBody(record) {
       {},
       el("td", { class: "num" }, String((record.seq ?? 0) + 1)),
       el("td", {}, timeElement(record.timestamp || record.requested_at)),
-      el("td", { class: "mono" }, type),
+      typeCell(type),
       responseCell(record),
       el("td", { class: "badges" }, decisionBadges(record)),
       el("td", {}, answeredBy(record)),
@@ -99,9 +149,12 @@ export class DecisionTimeline {
     $("decision-body").hidden = !has;
     const select = $("decision-type");
     const known = new Set([...select.options].map((o) => o.value));
+    for (const option of select.options) {
+      if (TYPE_TEXT[option.value]) option.textContent = TYPE_TEXT[option.value];
+    }
     for (const record of records) {
       if (!known.has(record.type)) {
-        select.append(el("option", { value: record.type }, record.type));
+        select.append(el("option", { value: record.type }, TYPE_TEXT[record.type] || record.type));
         known.add(record.type);
       }
     }

@@ -86,7 +86,9 @@ function tick() {
   const left = parseTime(prompt.deadline) - Date.now();
   const fallback = prompt.prompt_data ? prompt.prompt_data.default : null;
   const then =
-    fallback !== null && fallback !== undefined
+    prompt.type === "evidence_review" && Array.isArray(fallback)
+      ? `Then the ${fallback.length} passage(s) marked (default) are accepted, the others rejected.`
+      : fallback !== null && fallback !== undefined
       ? `Then the default (${shownValue(fallback)}) is applied.`
       : "No default: without an answer the job stops.";
   node.textContent =
@@ -144,6 +146,67 @@ function sameDefault(fallback, option) {
   return Array.isArray(fallback) ? fallback.includes(option) : fallback === option;
 }
 
+// An evidence_review offers passages by evidence id: each choice shows the passage.
+function passageBody(passage) {
+  const page = passage.page ? ` · p. ${passage.page}` : "";
+  const score = typeof passage.score === "number" ? ` · score ${passage.score.toFixed(4)}` : "";
+  return el(
+    "span",
+    { class: "passage-choice-body" },
+    el("strong", { class: "passage-title" }, `${shownValue(passage.title || passage.paper)}${page}${score}`),
+    el("span", { class: "passage-text" }, String(passage.text || "")),
+  );
+}
+
+function passageChoices(data) {
+  const shown = new Map(data.passages.map((p) => [String(p.evidence_id), p]));
+  const defaults = new Set(Array.isArray(data.default) ? data.default : []);
+  const fieldset = el(
+    "fieldset",
+    { class: "choices passage-choices" },
+    el("legend", {}, "Accept these passages (the others are rejected)"),
+  );
+  const inputs = data.options.map((option, index) => {
+    const input = el("input", { type: "checkbox", id: `passage-choice-${index}`, value: option });
+    input.checked = defaults.has(option);
+    return input;
+  });
+  const selectAll = el("button", { type: "button", class: "small" }, "Select all");
+  const clearAll = el("button", { type: "button", class: "small" }, "Clear");
+  selectAll.addEventListener("click", () => inputs.forEach((i) => (i.checked = true)));
+  clearAll.addEventListener("click", () => inputs.forEach((i) => (i.checked = false)));
+  const list = el("div", { class: "choice-list" });
+  data.options.forEach((option, index) => {
+    const passage = shown.get(option) || { evidence_id: option, text: "" };
+    list.append(
+      el(
+        "label",
+        { for: inputs[index].id, class: "choice", "aria-label": `Passage ${index + 1}: ${shownValue(passage.title || passage.paper)}` },
+        inputs[index],
+        passageBody(passage),
+        defaults.has(option) ? el("span", { class: "default-tag" }, "(default)") : null,
+      ),
+    );
+  });
+  fieldset.append(el("div", { class: "choice-tools" }, selectAll, clearAll), list);
+  return {
+    element: fieldset,
+    value: () => inputs.filter((i) => i.checked).map((i) => i.value),
+    setDisabled: (disabled) => {
+      for (const control of fieldset.querySelectorAll("input, button")) control.disabled = disabled;
+    },
+  };
+}
+
+function readOnlyPassages(data) {
+  return el(
+    "div",
+    { class: "passage-choices" },
+    el("p", { class: "hint" }, "Passages to judge:"),
+    el("ol", { class: "choice-list" }, data.passages.map((p) => el("li", { class: "choice" }, passageBody(p)))),
+  );
+}
+
 function build(prompt) {
   const data = prompt.prompt_data || {};
   $("prompt-job").textContent = prompt.job_id;
@@ -157,7 +220,13 @@ function build(prompt) {
   const choices = clear($("prompt-choices"));
   controls = null;
   const options = Array.isArray(data.options) ? data.options : [];
-  if (!canAnswer) {
+  const review = prompt.type === "evidence_review" && Array.isArray(data.passages) && options.length > 0;
+  if (review) {
+    if (canAnswer) {
+      controls = passageChoices(data);
+      choices.append(controls.element);
+    } else choices.append(readOnlyPassages(data));
+  } else if (!canAnswer) {
     if (options.length) choices.append(readOnlyOptions(data));
   } else if (options.length) {
     controls = buildChoices({
@@ -181,6 +250,7 @@ function build(prompt) {
   $("prompt-note-field").hidden = !canAnswer;
   $("prompt-submit").hidden = !canAnswer;
   $("prompt-submit").disabled = false;
+  $("prompt-submit").textContent = review ? "Accept these" : "Submit answer";
   $("prompt-readonly").hidden = canAnswer;
   $("prompt-error").textContent = "";
   $("prompt-hide").textContent = "Later";
