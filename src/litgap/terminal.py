@@ -94,7 +94,8 @@ def _passage_line(passage: dict[str, Any]) -> str:
     text = " ".join(str(passage.get("text", "")).split())
     if len(text) > PASSAGE_CHARS:
         text = text[: PASSAGE_CHARS - 1] + "…"
-    return f"[cyan]{shown(where)}[/cyan] [dim](score {shown(passage.get('score'))})[/dim]\n     {shown(text)}"
+    score = shown(passage.get("score"))
+    return f"[cyan]{shown(where)}[/cyan] [dim](score {score})[/dim]\n     {shown(text)}"
 
 
 def ask(pending: dict[str, Any], console: Console, stream: TextIO = sys.stdin) -> Any:
