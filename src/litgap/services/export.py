@@ -116,6 +116,9 @@ class _Buffer:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
     def __len__(self) -> int:
         return len(self._data)
 
