@@ -2,6 +2,9 @@
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.integration.conftest import Api
 
@@ -244,3 +247,91 @@ def test_result_files_are_served_and_others_refused(api: Api) -> None:
     assert ok.status_code == 200 and ok.text.startswith("#")
     missing = api.get(f"/api/jobs/{job_id}/results/..%2Fjob_data.json")
     assert missing.status_code == 404
+
+
+# -- the upload refuses what the run would refuse ------------------------------------
+
+SAMPLE_FRAMEWORK = Path(__file__).parents[2] / "src" / "litgap" / "sample" / "framework.json"
+ONE_PILLAR = '{"requirements": {"REQ-9.1: x": ["Sub-9.1.1: rain"]}}'
+
+
+def upload_framework(api: Api, framework: bytes, config: dict | None = None) -> Any:
+    return api.post(
+        "/api/jobs",
+        files=[
+            ("files", ("a.txt", b"Rainwater tanks store roof runoff.", "text/plain")),
+            ("pillars", ("f.json", framework, "application/json")),
+        ],
+        data={"config": json.dumps(config)} if config else {},
+    )
+
+
+def assert_refused(api: Api, response: Any, detail: str) -> None:
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == detail
+    assert list((api.settings.workspace / "jobs").iterdir()) == []
+
+
+def test_framework_with_a_byte_order_mark_is_accepted_and_runs(api: Api) -> None:
+    framework = b"\xef\xbb\xbf" + SAMPLE_FRAMEWORK.read_bytes()
+    response = upload_framework(api, framework, {"pillar_selections": "ALL", "run_mode": "ONCE"})
+    assert response.status_code == 201, response.text
+    job_id = response.json()["job_id"]
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        job = api.wait_finished(ws, job_id)
+    assert job["status"] == "completed", job["error"]
+
+
+def test_framework_nested_50000_deep_is_422(api: Api) -> None:
+    response = upload_framework(api, b"[" * 50_000 + b"]" * 50_000)
+    assert_refused(api, response, "pillars: f.json: nested deeper than 64 levels")
+
+
+def test_framework_with_a_duplicate_pillar_is_422(api: Api) -> None:
+    framework = f'{{"Pillar 1: A": {ONE_PILLAR}, "Pillar 1: A": {ONE_PILLAR}}}'.encode()
+    response = upload_framework(api, framework)
+    assert_refused(api, response, 'pillars: f.json: duplicate key "Pillar 1: A"')
+
+
+@pytest.mark.parametrize("name", ["NONE", "all", " Deep "])
+def test_pillar_named_like_a_selection_value_is_422(api: Api, name: str) -> None:
+    response = upload_framework(api, f'{{"{name}": {ONE_PILLAR}}}'.encode())
+    assert_refused(
+        api,
+        response,
+        f'pillars: f.json: "{name}": a pillar may not be named ALL, DEEP or NONE '
+        "(they are selection values)",
+    )
+
+
+def test_preset_selection_of_an_unknown_pillar_is_422(api: Api) -> None:
+    framework = f'{{"Pillar 1: A": {ONE_PILLAR}}}'.encode()
+    response = upload_framework(api, framework, {"pillar_selections": ["Pillar 1: A", "B"]})
+    assert_refused(
+        api,
+        response,
+        "config -> pillar_selections -> 1: 'B' is not a pillar of the framework; "
+        "choose ALL, DEEP, NONE or pillars: 'Pillar 1: A'",
+    )
+
+
+def test_preset_selection_mixing_all_with_a_pillar_is_422(api: Api) -> None:
+    framework = f'{{"Pillar 1: A": {ONE_PILLAR}}}'.encode()
+    response = upload_framework(api, framework, {"pillar_selections": ["Pillar 1: A", "ALL"]})
+    assert_refused(
+        api,
+        response,
+        "config -> pillar_selections -> 1: 'ALL' stands alone; it cannot be combined with pillars",
+    )
+
+
+def test_prompt_timeout_of_true_is_422_not_one_second(api: Api) -> None:
+    response = api.post(
+        "/api/jobs", json={"sample": True, "config": {"prompt_timeouts": {"run_mode": True}}}
+    )
+    assert response.status_code == 422
+    assert (
+        response.json()["detail"]
+        == "config -> prompt_timeouts -> run_mode: Input should be a valid integer"
+    )

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from litgap.pipeline.errors import FrameworkError
+from litgap.pipeline.ingest.text import NotText, decode_text
 from litgap.text import MAX_DEPTH, find_bad, shown
 
 # Selection values of the pillar prompt: a pillar may not be spelled like one, or
@@ -137,36 +138,22 @@ def load_framework(path: Path) -> Framework:
     return read_framework(raw, path.name)
 
 
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
-def _decode(raw: bytes, source: str) -> str:
-    # The rules of the corpus readers' text decoding (UTF-16 by its byte order mark,
-    # else UTF-8 with an optional one; NUL is binary), in one place for both paths.
-    encoding = "utf-16" if raw.startswith(_UTF16_BOMS) else "utf-8-sig"
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as err:
-        name = "UTF-16" if encoding == "utf-16" else "UTF-8"
-        bad = raw[err.start : err.start + 1].hex()
-        raise FrameworkError(
-            f"{source}: not {name} text (byte 0x{bad} at offset {err.start})"
-        ) from err
-    return text
-
-
 def read_framework(raw: bytes, source: str = "framework") -> Framework:
     """Decode, parse and validate a framework's bytes: the one check that both the
     upload and the run make, so that what one accepts the other accepts.
 
-    Raises FrameworkError when the bytes are not text (UTF-8, a UTF-8 or
+    Raises FrameworkError when the bytes are not text by the corpus readers' rules
+    (`ingest.text.decode_text`: UTF-8, a UTF-8 or
     UTF-16 byte order mark allowed), not JSON (the message gives line and column),
     spell a key twice in one object, nest deeper than `MAX_DEPTH`, hold text that
     cannot be stored (a lone surrogate escape, NUL), or do not have the framework's
     shape (the message names the place, e.g. `"Pillar 3: X" -> requirements ->
     "REQ-B3.1": expected a list of strings, got a string`).
     """
-    text = _decode(raw, source)
+    try:
+        text = decode_text(raw)
+    except NotText as err:
+        raise FrameworkError(f"{source}: {err.reason}") from err
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as err:
