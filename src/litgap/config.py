@@ -30,6 +30,9 @@ class JobConfig(BaseModel):
     # Strict: JSON `true` is not one second.
     prompt_timeouts: dict[str, StrictInt] = Field(default_factory=dict, max_length=10)
     continue_decisions: list[Literal["yes", "no"]] = Field(default_factory=list, max_length=50)
+    keep_duplicates: bool = Field(
+        default=False, description="Keep papers the corpus already has (same file, DOI or title)"
+    )
     # Evidence engine (pipeline/scorers): lexical is the default, see pipeline/models.py.
     scorer: Literal["lexical", "semantic"] = Field(
         default="lexical", description="lexical (TF-IDF) or semantic (embeddings fused with it)"
@@ -83,16 +86,28 @@ class ReplayAnswer(BaseModel):
     occurrence: int
     fingerprint: str
     response: Any
-    prompt_id: str
+    # The original's prompt; None for an answer no prompt gave yet (a revision's verdicts).
+    prompt_id: str | None = None
     overridden: bool = False
+    # Who gave it, when not the original's record (a revision's reviewer, source "user").
+    source: Literal["user", "replay"] | None = None
+    answered_by: str | None = None
+    note: str | None = None
 
 
 class StoredConfig(JobConfig):
     """What the store keeps: the user's config plus the replay plan (set by replay only)."""
 
     replay_answers: list[ReplayAnswer] = Field(default_factory=list)
+    # Settings.job_values() of the process that created the job: every run applies them.
+    settings: dict[str, Any] = Field(default_factory=dict)
+    # Uploads found to be papers the corpus already had (services/duplicates.py).
+    duplicates: list[dict[str, Any]] = Field(default_factory=list)
     # Reviewer verdicts on passages by evidence_id (set by services, not users).
     evidence_verdicts: dict[str, Literal["accept", "reject"]] = Field(default_factory=dict)
+    # A revision's reviews, one per sub-requirement: {id, text, requirement, pillar,
+    # passages}; the flow asks them as evidence_review prompts (review.py).
+    evidence_reviews: list[dict[str, Any]] = Field(default_factory=list)
     # models.scorer_info(scorer, rerank)["model"] at creation: a replay whose installed
     # model files differ can say so instead of silently scoring differently.
     scorer_model: dict[str, Any] | None = None

@@ -1,15 +1,26 @@
 """Settings, read once from the environment (LITGAP_*); unsafe or bad values fail at start."""
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROMPT_TYPES = ("pillar_selection", "run_mode", "continue")
-DEFAULT_TIMEOUTS = {"pillar_selection": 300, "run_mode": 120, "continue": 60}
+PROMPT_TYPES = ("pillar_selection", "run_mode", "continue", "evidence_review")
+DEFAULT_TIMEOUTS = {
+    "pillar_selection": 300,
+    "run_mode": 120,
+    "continue": 60,
+    "evidence_review": 300,
+}
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 86400
+# Settings that decide what a job does, read by whichever process runs it (a worker, in
+# a cluster). A job keeps the values of the process that created it (`job_values`, in
+# its stored config) and every run of it applies them (`for_job`), so a dashboard and
+# its workers cannot disagree about a job's timeouts or reading limits.
+JOB_SETTINGS = ("prompt_timeouts", "max_pdf_pages", "max_file_seconds", "max_file_chars")
 
 
 def check_timeouts(timeouts: dict[str, int]) -> dict[str, int]:
@@ -98,3 +109,12 @@ class Settings(BaseSettings):
     @property
     def jobs_dir(self) -> Path:
         return self.workspace / "jobs"
+
+    def job_values(self) -> dict[str, Any]:
+        """What a new job keeps of these settings (JOB_SETTINGS)."""
+        return self.model_dump(mode="json", include=set(JOB_SETTINGS))
+
+    def for_job(self, values: Mapping[str, Any]) -> "Settings":
+        """These settings with a job's kept values in place of this process's own."""
+        kept = {key: values[key] for key in JOB_SETTINGS if key in values}
+        return self.model_copy(update=kept) if kept else self

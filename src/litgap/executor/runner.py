@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 from litgap.config import StoredConfig
@@ -42,7 +43,10 @@ async def run_job(rt: Runtime, job_id: str, *, suspend: bool = False) -> Row | N
     row = job_rows.transition(rt.engine, job_id, JobStatus.RUNNING, stage="starting", error=None)
     rt.docs.mark(job_id)
     rt.events.publish("job_update", job_public(row))
-    ctx = JobContext(rt, job_id, StoredConfig.model_validate(row["config"]), suspend=suspend)
+    config = StoredConfig.model_validate(row["config"])
+    # The job's own timeouts and limits, kept at its creation, not this process's.
+    job_rt = replace(rt, settings=rt.settings.for_job(config.settings))
+    ctx = JobContext(job_rt, job_id, config, suspend=suspend)
     try:
         summary = await run_flow(ctx)
     except Suspended as waiting:
