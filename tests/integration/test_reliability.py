@@ -163,3 +163,20 @@ def test_a_failure_after_the_row_is_inserted_removes_row_and_folder(api: Api) ->
     assert response.status_code == 507, response.text
     assert api.get("/api/jobs").json()["jobs"] == []
     assert list(jobs_dir.iterdir()) == []
+
+
+def test_an_answer_listing_more_values_than_options_is_422_at_once(api: Api) -> None:
+    job_id = create_sample(api)
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        ask = api.next_prompt(ws, job_id)
+        count = len(ask["prompt_data"]["options"])
+        response = api.post(
+            f"/api/prompts/{ask['prompt_id']}/respond", json={"response": ["ALL"] * 100_000}
+        )
+        api.post(f"/api/jobs/{job_id}/cancel")
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        f"invalid response to prompt {ask['prompt_id']!r}: 100000 values chosen; "
+        f"there are {count} options"
+    )
