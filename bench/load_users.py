@@ -1,10 +1,11 @@
 """Realistic load against a live `litgap serve` (run through `bench/load.py`).
 
 `users`: USERS concurrent users for SECONDS; each creates a sample job over HTTP, starts
-it, answers its prompts as they come (watched on one shared /ws), then starts the next;
-20% of answers are sent twice at once (one must win, the other get 409). A sampler GETs
-/api/me every 50 ms alongside. Prints answers/s, answer latency p50/p99, /api/me
-p50/p99, lost and duplicated records (checked in the job files) and 5xx.
+it, answers its prompts as they come (watched on one shared /ws), then starts the next
+(jobs still going GRACE s after the end are cancelled); 20% of answers are sent twice
+at once (one must win, the other get 409). A sampler GETs /api/me every 50 ms
+alongside. Prints answers/s, answer latency p50/p99, /api/me p50/p99, lost and
+duplicated records (checked in the job files) and 5xx.
 
 `big`: six jobs on a 400-pillar framework run (two at a time: the server's analysis
 processes) while /api/me is sampled for SECONDS; prints its p50/p99, then cancels
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TERMINAL = ("completed", "failed", "cancelled", "interrupted")
 ANSWERS = {"pillar_selection": ["ALL"], "run_mode": "ONCE", "continue": "no"}
 TWICE = 0.2
+GRACE = 10.0  # seconds after the run for the jobs still going, before they are cancelled
 
 
 def pct(values: list[float], q: float) -> float:
@@ -90,6 +92,7 @@ class Figures:
         self.acked: dict[str, str] = {}  # prompt_id -> job_id, answered with 200
         self.jobs: list[str] = []
         self.completed = 0
+        self.cancelled = 0
 
 
 async def sample_me(http: httpx.AsyncClient, figures: Figures, stop: asyncio.Event) -> None:
@@ -160,8 +163,15 @@ async def user(http: httpx.AsyncClient, watcher: Watcher, figures: Figures, unti
         figures.status[(await http.post(f"/api/jobs/{job_id}/start")).status_code] += 1
         prompts = watcher.prompts[job_id]
         while not ended.done():
+            left = until + GRACE - time.monotonic()
+            if left <= 0:  # the run is over: stop what still runs, as a user would
+                figures.status[(await http.post(f"/api/jobs/{job_id}/cancel")).status_code] += 1
+                figures.cancelled += 1
+                return
             getter = asyncio.ensure_future(prompts.get())
-            done, _ = await asyncio.wait({getter, ended}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {getter, ended}, timeout=left, return_when=asyncio.FIRST_COMPLETED
+            )
             if getter in done:
                 await answer(http, figures, getter.result())
             else:
@@ -216,7 +226,10 @@ def run_users(users: int, seconds: float) -> None:
     elapsed = figures.elapsed  # type: ignore[attr-defined]
     errors = sum(n for code, n in figures.status.items() if code >= 500)
     print(f"{users} users for {seconds:g} s (last jobs finished at {elapsed:.1f} s)")
-    print(f"jobs: {len(figures.jobs)} created, {figures.completed} completed")
+    print(
+        f"jobs: {len(figures.jobs)} created, {figures.completed} completed, "
+        f"{figures.cancelled} cancelled when the run ended"
+    )
     print(
         f"answers: {len(figures.answers)} ({len(figures.answers) / elapsed:.1f}/s), "
         f"latency p50 {pct(figures.answers, 0.5):.1f} ms, p99 {pct(figures.answers, 0.99):.1f} ms"
