@@ -9,14 +9,15 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from litgap import __version__
-from litgap.executor.inprocess import InProcessExecutor
+from litgap.executor import executor_for
 from litgap.runtime import Runtime, open_runtime
+from litgap.services.cleanup import remove_leftovers
 from litgap.services.jobs import import_job_folders, repair_documents
 from litgap.settings import Settings
 from litgap.web import errors
 from litgap.web.headers import SecurityHeaders
 from litgap.web.limits import BodyLimits
-from litgap.web.routes import audit, docs, jobs, pages, prompts, session, ws
+from litgap.web.routes import audit, docs, evidence, jobs, lineage, pages, prompts, session, ws
 
 STATIC = Path(__file__).parent / "static"
 
@@ -29,24 +30,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime: Runtime = open_runtime(settings)
         import_job_folders(runtime)
         repair_documents(runtime)
+        remove_leftovers(runtime)
         app.state.runtime = runtime
-        if settings.executor == "queue":
-            # Cluster mode: workers run the jobs; this process defers and relays events.
-            from litgap.executor.queue import queue_executor
-
-            try:
-                async with queue_executor(runtime) as app.state.executor:
-                    yield
-            finally:
-                runtime.close()
-            return
-        executor = InProcessExecutor(runtime)
-        app.state.executor = executor
-        executor.recover()
+        # The database chooses who runs jobs: the queue's workers on PostgreSQL, this
+        # process on SQLite (it first resumes what the last process left active).
         try:
-            yield
+            async with executor_for(runtime) as app.state.executor:
+                yield
         finally:
-            await executor.shutdown()
             runtime.close()
 
     app = FastAPI(
@@ -67,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs.router,
         prompts.router,
         audit.router,
+        lineage.router,
+        evidence.router,
         session.router,
         ws.router,
         docs.router,
