@@ -6,7 +6,7 @@ replay and crash recovery stand on.
 """
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from litgap import stages
@@ -15,6 +15,7 @@ from litgap.exceptions import LitgapError
 from litgap.pipeline.ingest import Limits
 from litgap.report_context import report_context
 from litgap.responses import PromptSpec
+from litgap.review import review_evidence
 from litgap.stages import IterationOutcome, JobInputs, Scoring
 
 RUN_MODES = ["ONCE", "DEEP_LOOP"]
@@ -122,12 +123,11 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
         mode = await ctx.ask(run_mode_prompt())
 
     ctx.progress(0.2, "iteration 1")
-    threshold = config.convergence_threshold
-    outcomes = [
-        await ctx.compute(stages.run_iteration, inputs, selection.pillars, scoring, None, threshold)
-    ]
+    step = _Steps(ctx, inputs, selection.pillars, scoring)
+    outcomes = [await step.iterate(None)]
+    outcomes[0] = await step.review(outcomes[0], None)
     if mode == "DEEP_LOOP":
-        await _deep_loop(ctx, inputs, selection.pillars, scoring, outcomes)
+        await _deep_loop(ctx, step, outcomes)
 
     ctx.progress(0.9, "writing reports")
     # Read off the loop: the parent's manifest hash reads its result files.
@@ -145,13 +145,49 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
     return summary
 
 
-async def _deep_loop(
-    ctx: JobContext,
-    inputs: JobInputs,
-    pillars: list[str],
-    scoring: Scoring,
-    outcomes: list[IterationOutcome],
-) -> None:
+class _Steps:
+    """Runs iterations with the verdicts known so far, and the evidence reviews due after
+    each one. A review that changes the verdicts re-runs its iteration with them, so the
+    passages a reviewer rejected no longer count (and replaying the answers reproduces
+    the same report)."""
+
+    def __init__(
+        self, ctx: JobContext, inputs: JobInputs, pillars: list[str], scoring: Scoring
+    ) -> None:
+        self.ctx = ctx
+        self.inputs = inputs
+        self.pillars = pillars
+        self.scoring = scoring
+        config = ctx.config
+        self.reviewing = config.review_evidence != "none" or bool(config.evidence_reviews)
+
+    async def iterate(self, before: IterationOutcome | None) -> IterationOutcome:
+        return await self.ctx.compute(
+            stages.run_iteration,
+            self.inputs,
+            self.pillars,
+            self.scoring,
+            before.state if before is not None else None,
+            self.ctx.config.convergence_threshold,
+            self.reviewing,
+        )
+
+    async def review(
+        self, outcome: IterationOutcome, before: IterationOutcome | None
+    ) -> IterationOutcome:
+        if not self.reviewing:
+            return outcome
+        known = dict(self.scoring.verdicts)
+        verdicts = await review_evidence(
+            self.ctx, outcome, self.ctx.config, previous=before, verdicts=known
+        )
+        if verdicts == known:
+            return outcome
+        self.scoring = replace(self.scoring, verdicts=tuple(sorted(verdicts.items())))
+        return await self.iterate(before)
+
+
+async def _deep_loop(ctx: JobContext, step: _Steps, outcomes: list[IterationOutcome]) -> None:
     config = ctx.config
     presets = list(config.continue_decisions)
     while len(outcomes) < config.max_iterations:
@@ -169,13 +205,4 @@ async def _deep_loop(
             return
         fraction = 0.2 + 0.7 * len(outcomes) / config.max_iterations
         ctx.progress(fraction, f"iteration {len(outcomes) + 1}")
-        outcomes.append(
-            await ctx.compute(
-                stages.run_iteration,
-                inputs,
-                pillars,
-                scoring,
-                current.state,
-                config.convergence_threshold,
-            )
-        )
+        outcomes.append(await step.review(await step.iterate(current), current))

@@ -26,6 +26,7 @@ from litgap.pipeline import (
     Framework,
     IterationResult,
     ReportContext,
+    SubResult,
     build_report,
     gap_changes,
     has_converged,
@@ -36,6 +37,7 @@ from litgap.pipeline import (
 )
 from litgap.pipeline.cache import FileCache
 from litgap.pipeline.ingest import Limits
+from litgap.pipeline.report import sub_entry
 
 MEMO_ENTRIES = 2  # per worker: enough for a job and its neighbour, bounded in memory
 
@@ -82,6 +84,9 @@ class IterationOutcome:
     details: list[dict[str, Any]]  # how the previous iteration's gaps moved
     converged: bool  # no gap of the previous iteration rose by more than the threshold
     state: bytes  # the pickled IterationResult: handed back, never opened by the flow
+    # The sub-requirements as the report lists them (evidence included), when asked for:
+    # what an evidence_review prompt shows. Empty otherwise: it can be large.
+    subs: tuple[dict[str, Any], ...] = ()
 
 
 class _Memo:
@@ -162,9 +167,11 @@ def run_iteration(
     scoring: Scoring,
     previous: bytes | None,
     threshold: float,
+    with_subs: bool = False,
 ) -> IterationOutcome:
     """One pass of the analysis: the first on every sub-requirement, the next ones on the
-    gaps of `previous` (the state of the iteration before)."""
+    gaps of `previous` (the state of the iteration before). `with_subs` also returns the
+    sub-requirements with their evidence, for an evidence review."""
     analyzer = _analyzer(inputs, pillars, scoring)
     before: IterationResult | None = pickle.loads(previous) if previous is not None else None
     result = analyzer.iterate(before)
@@ -176,7 +183,12 @@ def run_iteration(
         details=details,
         converged=converged,
         state=pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
+        subs=tuple(_review_entry(sub) for sub in result.subs) if with_subs else (),
     )
+
+
+def _review_entry(sub: SubResult) -> dict[str, Any]:
+    return {**sub_entry(sub, []), "requirement": sub.requirement, "pillar": sub.pillar}
 
 
 def write_results(

@@ -169,7 +169,7 @@ def test_rejecting_a_passage_makes_a_revision_with_lower_completeness_and_the_ve
         "Rejected"
     )
     expect(record).to_contain_text("describes another site")
-    decisions.get_by_label("Search decisions").fill(rejected["text"][:40])
+    decisions.get_by_label("Search decisions").fill(" ".join(rejected["text"].split())[:40])
     expect(record).to_be_visible()
 
 

@@ -146,3 +146,16 @@ def test_an_in_run_review_left_unanswered_applies_the_machines_judgement(
         ["e1"],
     )
     assert row["prompt_data"]["iteration"] == 1
+
+
+def test_a_passage_listed_under_two_subs_is_reviewed_once_where_it_was_judged() -> None:
+    requirement = {
+        "id": "REQ-1",
+        "name": "R",
+        "sub_requirements": [sub("S1", 60.0, "e1", "e2"), sub("S2", 40.0, "e1")],
+    }
+    report = {"pillars": [{"name": "P1", "requirements": [requirement]}]}
+    judged = {"e1": Judged("reject", "ada", None)}
+    named = plan_reviews(report, judged, {}, {"e1": "S2"})
+    unnamed = plan_reviews(report, judged, {})
+    assert [r["id"] for r in named] == ["S2"] and [r["id"] for r in unnamed] == ["S1"]

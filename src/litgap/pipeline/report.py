@@ -73,7 +73,7 @@ def build_report(
         requirements = []
         for req in pillar.requirements:
             subs = [
-                _sub_entry(final.sub(sub.id), [it.sub(sub.id).completeness for it in iterations])
+                sub_entry(final.sub(sub.id), [it.sub(sub.id).completeness for it in iterations])
                 for sub in req.subs
             ]
             requirements.append(
@@ -157,7 +157,8 @@ def build_report(
     return report
 
 
-def _sub_entry(result: SubResult, history: list[float]) -> dict[str, Any]:
+def sub_entry(result: SubResult, history: list[float]) -> dict[str, Any]:
+    """A sub-requirement as the report lists it, with its evidence."""
     return {
         "id": result.id,
         "text": result.text,

@@ -39,6 +39,8 @@ class Verdict:
     evidence_id: str
     verdict: str
     note: str | None = None
+    # The sub-requirement the reviewer judged it under (the Evidence panel it came from).
+    sub_requirement: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,19 +104,53 @@ def _carried(rows: list[Row]) -> tuple[dict[str, Judged], dict[str, list[Row]]]:
     return judged, shown
 
 
-def plan_reviews(report: Row, judged: dict[str, Judged], shown: dict[str, list[Row]]) -> list[Row]:
+def home_subs(
+    report: Row, judged: dict[str, Judged], shown: dict[str, list[Row]], named: dict[str, str]
+) -> dict[str, str]:
+    """The one sub-requirement each judged passage is recorded under: the one the
+    reviewer judged it under (`named`, when that sub lists it), else the one an earlier
+    review showed it under, else the first in framework order that lists it. A verdict
+    applies wherever the passage appears; its record is made once, where it was given."""
+    listing: dict[str, list[str]] = {}
+    for sub in iter_subs(report):
+        for passage in sub.get("evidence", []):
+            listing.setdefault(passage["evidence_id"], []).append(str(sub["id"]))
+    for sub_id, passages in shown.items():
+        for passage in passages:
+            listing.setdefault(str(passage.get("evidence_id")), []).append(sub_id)
+    earlier = {str(p.get("evidence_id")): sub_id for sub_id, ps in shown.items() for p in ps}
+    home = {}
+    for eid in judged:
+        subs = listing.get(eid, [])
+        if named.get(eid) in subs:
+            home[eid] = named[eid]
+        elif eid in earlier:
+            home[eid] = earlier[eid]
+        elif subs:
+            home[eid] = subs[0]
+    return home
+
+
+def plan_reviews(
+    report: Row,
+    judged: dict[str, Judged],
+    shown: dict[str, list[Row]],
+    named: dict[str, str] | None = None,
+) -> list[Row]:
     """One review per sub-requirement with judged passages, in framework order: the
     report's passages (best first), then those an earlier review showed that the report
-    no longer lists. Each passage names its verdict's author and note."""
+    no longer lists. Each passage is reviewed under one sub-requirement (`home_subs`)
+    and names its verdict's author and note."""
+    home = home_subs(report, judged, shown, named or {})
     reviews = []
     for sub in iter_subs(report):
         sub_id = str(sub["id"])
-        listed = [p for p in sub.get("evidence", []) if p["evidence_id"] in judged]
+        listed = [p for p in sub.get("evidence", []) if home.get(p["evidence_id"]) == sub_id]
         ids = {p["evidence_id"] for p in listed}
         extra = [
             p
             for p in shown.get(sub_id, [])
-            if p.get("evidence_id") in judged and p["evidence_id"] not in ids
+            if home.get(str(p.get("evidence_id"))) == sub_id and p["evidence_id"] not in ids
         ]
         passages = []
         for passage in [*listed, *_unique(extra)]:
@@ -201,7 +237,8 @@ def create_revision(
     judged, shown = _carried(rows)
     for eid, item in given.items():
         judged[eid] = Judged(item.verdict, created_by, item.note)
-    reviews = plan_reviews(report, judged, shown)
+    named = {eid: item.sub_requirement for eid, item in given.items() if item.sub_requirement}
+    reviews = plan_reviews(report, judged, shown, named)
     decisions = [
         a
         for a in replay_answers(rows, {}, max_text_chars=rt.settings.max_text_response_chars)

@@ -27,6 +27,8 @@ class VerdictIn(BaseModel):
     evidence_id: str = Field(min_length=1, max_length=64)
     verdict: Literal["accept", "reject"]
     note: str | None = Field(default=None, max_length=20_000)
+    # The sub-requirement whose Evidence panel it was judged in: its record goes there.
+    sub_requirement: str | None = Field(default=None, max_length=200)
 
 
 class RevisionBody(BaseModel):
@@ -90,7 +92,7 @@ async def create_revision(
     evidence_review decisions. 422 for no, conflicting or unknown verdicts; 409 for a
     job that has not completed."""
     validate_job_id(job_id)
-    given = [revisions.Verdict(v.evidence_id, v.verdict, v.note) for v in body.verdicts]
+    given = [revisions.Verdict(v.evidence_id, v.verdict, v.note, v.sub_requirement) for v in body.verdicts]
     row = await revisions.revise_job(
         rt, executor, job_id, given, note=body.note, created_by=user.name
     )

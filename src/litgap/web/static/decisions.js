@@ -111,6 +111,7 @@ function haystack(record) {
     ...(Array.isArray(data.passages) ? data.passages : []).flatMap((p) => [p.title || "", p.text || "", p.note || ""]),
   ]
     .join("\n")
+    .replace(/\s+/g, " ") // a passage's line breaks match the spaces a search types
     .toLocaleLowerCase();
 }
 
@@ -168,7 +169,7 @@ export class DecisionTimeline {
 
   filter() {
     const type = $("decision-type").value;
-    const needle = $("decision-search").value.trim().toLocaleLowerCase();
+    const needle = $("decision-search").value.trim().replace(/\s+/g, " ").toLocaleLowerCase();
     let shown = 0;
     for (const { record, body, text } of this.bodies) {
       const visible = (!type || record.type === type) && (!needle || text.includes(needle));

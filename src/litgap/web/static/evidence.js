@@ -79,6 +79,7 @@ class Review {
   body(note) {
     const verdicts = [...this.items.values()].map((item) => {
       const given = { evidence_id: item.evidence_id, verdict: item.verdict };
+      if (item.sub) given.sub_requirement = item.sub;
       if (item.note && item.note.trim()) given.note = item.note.trim();
       return given;
     });
