@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from litgap.pipeline import (  # noqa: E402
+from litgap.pipeline import (
     Analyzer,
     ReportContext,
     build_report,
@@ -28,9 +28,10 @@ from litgap.pipeline import (  # noqa: E402
     sample_corpus_paths,
     sample_framework_path,
 )
-from litgap.pipeline import charts as chart_module  # noqa: E402
-from litgap.pipeline.html_report import render_html  # noqa: E402
-from tests.big_inputs import big_framework  # noqa: E402
+from litgap.pipeline import charts as chart_module
+from litgap.pipeline import report as report_module
+from litgap.pipeline.html_report import render_html
+from tests.big_inputs import big_framework
 
 GOALS = {"sample": 0.3, "big": 5.0}
 
@@ -66,10 +67,18 @@ def measure(label: str, report: dict[str, Any], repeat: int) -> None:
     ]
     charts = chart_module.render_charts(report, parent)
     parts.append(("report.html (charts drawn)", lambda: render_html(report, charts, context)))
+    parts += [
+        ("gap_analysis_report.json", lambda: report_module.render_json(report)),
+        ("coverage.csv", lambda: report_module.render_csv(report)),
+        ("report.md", lambda: report_module.render_markdown(report)),
+        ("suggested_searches.csv", lambda: report_module.render_searches_csv(report)),
+    ]
     for name, work in parts:
         print(f"  {name:28s} {best_of(repeat, work):7.3f} s")
     total = best_of(repeat, lambda: render_outputs(report, context))
-    sizes = sum(len(v) for v in render_outputs(report, context).values())
+    outputs = render_outputs(report, context)
+    sizes = sum(len(v) for v in outputs.values())
+    print("  sizes (MB): " + ", ".join(f"{k} {len(v) / 1e6:.1f}" for k, v in outputs.items()))
     goal = GOALS[label]
     print(
         f"  {'render_outputs':28s} {total:7.3f} s  (goal {goal:g} s, ratio {total / goal:.2f}; "
