@@ -13,9 +13,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from litgap import eta
 from litgap.config import ReplayAnswer, StoredConfig
 from litgap.exceptions import LitgapError
 from litgap.executor.pool import shared_pool
+from litgap.records import running_eta
 from litgap.responses import PromptSpec, fingerprint
 from litgap.runtime import Runtime
 from litgap.status import JobStatus, PromptSource, PromptStatus
@@ -146,6 +148,8 @@ class JobContext:
         return row["applied"]
 
     async def _set_status(self, status: JobStatus, stage: str) -> None:
+        # A wait for a decision is no part of the current stage's rate.
+        (eta.pause if status == JobStatus.WAITING_INPUT else eta.resume)(self.job_id)
         row = await job_rows.transition_async(self.runtime.engine, self.job_id, status, stage=stage)
         self.runtime.docs.mark(self.job_id)
         self.runtime.events.publish("job_update", _job_event(row))
@@ -168,8 +172,15 @@ class JobContext:
         self._last_progress = now
         percent = round(max(0.0, min(1.0, fraction)) * 100, 1)
         job_rows.set_progress(self.runtime.engine, self.job_id, percent, stage)
+        eta_seconds = eta.note_progress(self.job_id, percent, stage)
         self.runtime.events.publish(
-            "job_update", {"job_id": self.job_id, "progress": percent, "stage": stage}
+            "job_update",
+            {
+                "job_id": self.job_id,
+                "progress": percent,
+                "stage": stage,
+                "eta_seconds": eta_seconds,
+            },
         )
 
 
@@ -179,4 +190,5 @@ def _job_event(row: Row) -> dict[str, Any]:
         "status": row["status"],
         "progress": row["progress"],
         "stage": row["stage"],
+        "eta_seconds": running_eta(row),
     }

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from litgap.status import PromptStatus
+from litgap import eta
+from litgap.status import JobStatus, PromptStatus
 
 Row = dict[str, Any]
 
@@ -82,8 +83,17 @@ def job_public(row: Row) -> dict[str, Any]:
         **job_header(row),
         "progress": row["progress"],
         "stage": row["stage"],
+        "eta_seconds": running_eta(row),
         "legacy": bool(row["legacy"]),
     }
+
+
+def running_eta(row: Row) -> int | None:
+    """Seconds a running job has left by its current stage's rate (`eta.py`); None when
+    it is not running or nothing was measured in this process."""
+    if row["status"] != JobStatus.RUNNING:
+        return None
+    return eta.eta_seconds(row["job_id"])
 
 
 def decision_label(record: dict[str, Any]) -> str:
