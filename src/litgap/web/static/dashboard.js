@@ -15,6 +15,7 @@ import {
   timeElement,
   toast,
 } from "./api.js";
+import { progressText } from "./eta.js";
 
 const $ = (id) => document.getElementById(id);
 const canOperate = Boolean(me && me.can_operate);
@@ -59,8 +60,7 @@ function progressCell(job) {
     value: String(percent),
     "aria-label": `Progress of ${job.job_id}`,
   });
-  const text = `${Math.round(percent)} %${job.stage ? ` · ${job.stage}` : ""}`;
-  return el("td", { class: "progress-cell" }, bar, el("span", { class: "progress-text" }, text));
+  return el("td", { class: "progress-cell" }, bar, el("span", { class: "progress-text" }, progressText(job)));
 }
 
 async function act(jobId, action) {

@@ -21,6 +21,7 @@ import {
   timeElement,
 } from "./api.js";
 import { DecisionTimeline, NO_HISTORY, WhatIf } from "./decisions.js";
+import { progressText } from "./eta.js";
 
 const $ = (id) => document.getElementById(id);
 const canOperate = Boolean(me && me.can_operate);
@@ -37,7 +38,7 @@ function renderState() {
   clear($("job-state"),
     statusBadge(job.status),
     el("progress", { max: "100", value: String(percent), "aria-label": "Job progress" }),
-    el("span", { class: "progress-text" }, `${Math.round(percent)} %${job.stage ? ` · ${job.stage}` : ""}`),
+    el("span", { class: "progress-text" }, progressText(job)),
     job.legacy ? el("span", { class: "badge muted" }, "Legacy job (imported)") : null,
   );
 }
