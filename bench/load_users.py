@@ -87,6 +87,7 @@ class Server:
 class Figures:
     def __init__(self) -> None:
         self.answers: list[float] = []
+        self.doubles: list[float] = []  # the answers sent twice at once
         self.me: list[float] = []
         self.status: dict[int, int] = defaultdict(int)
         self.acked: dict[str, str] = {}  # prompt_id -> job_id, answered with 200
@@ -145,6 +146,8 @@ async def answer(http: httpx.AsyncClient, figures: Figures, prompt: dict[str, An
     for code in codes:
         figures.status[code] += 1
     figures.answers.append(elapsed)
+    if copies == 2:
+        figures.doubles.append(elapsed)
     if codes[0] == 200:
         figures.acked[prompt["prompt_id"]] = prompt["job_id"]
     if copies == 2 and codes != [200, 409]:
@@ -234,6 +237,10 @@ def run_users(users: int, seconds: float) -> None:
         f"answers: {len(figures.answers)} ({len(figures.answers) / elapsed:.1f}/s), "
         f"latency p50 {pct(figures.answers, 0.5):.1f} ms, p99 {pct(figures.answers, 0.99):.1f} ms"
         " (goal p99 <= 100)"
+    )
+    print(
+        f"answers sent twice: {len(figures.doubles)}, p50 {pct(figures.doubles, 0.5):.1f} ms, "
+        f"p99 {pct(figures.doubles, 0.99):.1f} ms"
     )
     print(
         f"GET /api/me alongside: p50 {pct(figures.me, 0.5):.1f} ms, "

@@ -29,6 +29,7 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -39,9 +40,8 @@ from litgap.exceptions import LitgapError
 
 T = TypeVar("T")
 
-# What the fork server imports before it forks workers: what every job needs (the
-# chart's library included, the slowest to import).
-PRELOAD = ["litgap.stages", "matplotlib.figure"]
+# What the fork server imports before it forks workers: what every job needs.
+PRELOAD = ["litgap.stages"]
 KILL_GRACE_SECONDS = 0.5
 # Workers yield the CPU to the serving process: on a machine with as many busy workers
 # as cores, a request still runs at once instead of sharing a core with the analysis.
@@ -190,6 +190,11 @@ class WorkerPool:
         self._free: list[_Slot] = [_Slot() for _ in range(size)]
         self._slots = list(self._free)
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[_Slot]]] = deque()
+        # The threads that wait for replies live as long as the pool. Starting a thread
+        # per call blocked the event loop until the new thread got the GIL: 18% of the
+        # serving loop's time under bench/load.py --mode users. Twice the size: a killed
+        # worker's thread may still be reaping it while its slot's next call waits.
+        self._waiting = ThreadPoolExecutor(2 * size, thread_name_prefix="litgap-analysis-wait")
 
     def pids(self) -> list[int]:
         """The pids of the live workers (for tests and diagnostics)."""
@@ -316,7 +321,7 @@ class WorkerPool:
             with contextlib.suppress(RuntimeError):  # the caller's loop is gone, and it
                 loop.call_soon_threadsafe(settle, outcome)
 
-        threading.Thread(target=wait, name="litgap-analysis-wait", daemon=True).start()
+        self._waiting.submit(wait)
         try:
             async with asyncio.timeout(timeout):
                 return await reply

@@ -1,5 +1,6 @@
 """Jobs: create, start, cancel, read, list, and import job folders the store does not know."""
 
+import asyncio
 import json
 import shutil
 from datetime import UTC, datetime
@@ -208,13 +209,24 @@ def copy_inputs(rt: Runtime, source_job: str, target_job: str) -> None:
 
 def start_job(rt: Runtime, executor: Executor, job_id: str) -> Row:
     row = job_rows.transition(rt.engine, validate_job_id(job_id), JobStatus.QUEUED, stage="queued")
-    rt.docs.mark(job_id)
+    return _started(rt, executor, row)
+
+
+async def start_job_async(rt: Runtime, executor: Executor, job_id: str) -> Row:
+    """start_job() for a coroutine: the commit is awaited, off the event loop."""
+    validate_job_id(job_id)
+    row = await job_rows.transition_async(rt.engine, job_id, JobStatus.QUEUED, stage="queued")
+    return _started(rt, executor, row)
+
+
+def _started(rt: Runtime, executor: Executor, row: Row) -> Row:
+    rt.docs.mark(row["job_id"])
     rt.events.publish("job_update", job_public(row))
-    executor.submit(job_id)
+    executor.submit(row["job_id"])
     return row
 
 
-def cancel_job(rt: Runtime, executor: Executor, job_id: str) -> Row:
+def _cancel_record(rt: Runtime, job_id: str) -> Row:
     row = job_rows.transition(
         rt.engine,
         validate_job_id(job_id),
@@ -223,8 +235,21 @@ def cancel_job(rt: Runtime, executor: Executor, job_id: str) -> Row:
         stage="cancelled",
     )
     rt.broker.cancel_job(job_id)
-    executor.cancel(job_id)
-    rt.docs.mark(job_id)
+    return row
+
+
+def cancel_job(rt: Runtime, executor: Executor, job_id: str) -> Row:
+    return _cancelled(rt, executor, _cancel_record(rt, job_id))
+
+
+async def cancel_job_async(rt: Runtime, executor: Executor, job_id: str) -> Row:
+    """cancel_job() for a coroutine: the store's writes run in a thread."""
+    return _cancelled(rt, executor, await asyncio.to_thread(_cancel_record, rt, job_id))
+
+
+def _cancelled(rt: Runtime, executor: Executor, row: Row) -> Row:
+    executor.cancel(row["job_id"])
+    rt.docs.mark(row["job_id"])
     rt.events.publish("job_update", job_public(row))
     return row
 

@@ -135,6 +135,16 @@ def run_write(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
         return work(conn)
 
 
+def post_write(engine: sa.Engine, work: Callable[[sa.Connection], object]) -> None:
+    """Queue `work` for a commit without waiting for it (on SQLite; elsewhere it is
+    run_write): for live state that the next write supersedes."""
+    writer = _WRITERS.get(engine)
+    if writer is not None:
+        writer.post(work)
+        return
+    run_write(engine, work)
+
+
 async def run_write_async(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
     """run_write for a coroutine: on SQLite it waits for the commit without a thread."""
     writer = _WRITERS.get(engine)

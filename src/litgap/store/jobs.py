@@ -11,7 +11,7 @@ from litgap.clock import now_iso
 from litgap.exceptions import InvalidInput, InvalidTransition, UnknownJob
 from litgap.status import JobStatus
 from litgap.store import bulk
-from litgap.store.database import reading, run_write, run_write_async, writing
+from litgap.store.database import post_write, reading, run_write, run_write_async, writing
 from litgap.store.schema import jobs, prompts
 
 Row = dict[str, Any]
@@ -46,9 +46,12 @@ def job_exists(engine: sa.Engine, job_id: str) -> bool:
 
 
 def set_progress(engine: sa.Engine, job_id: str, progress: float, stage: str) -> None:
-    """Progress is live state, not part of the record: updated_at stays as it is."""
+    """Progress is live state, not part of the record: updated_at stays as it is. The
+    commit is not waited for: the flow calls this on the event loop, where waiting
+    held up every request (10% of the serving loop's time under bench/load.py --mode
+    users), and a lost update is superseded by the next (and by the job's end)."""
     statement = jobs.update().where(jobs.c.job_id == job_id).values(progress=progress, stage=stage)
-    run_write(engine, lambda conn: conn.execute(statement))
+    post_write(engine, lambda conn: conn.execute(statement))
 
 
 def update_job(engine: sa.Engine, job_id: str, **fields: Any) -> None:

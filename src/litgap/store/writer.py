@@ -14,6 +14,7 @@ work must not depend on another write of the same batch.
 """
 
 import asyncio
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 Work = Callable[[sa.Connection], Any]
 IDLE_SECONDS = 1.0
 
@@ -64,6 +66,11 @@ class Writer:
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._submit(_Write(work, waiter=waiter))
         return await waiter
+
+    def post(self, work: Work) -> None:
+        """Queue `work` for the next commit without waiting for it: for live state that
+        a later write supersedes (a job's progress). A failure is logged."""
+        self._submit(_Write(work))
 
     def _submit(self, write: _Write) -> None:
         with self._ready:
@@ -133,6 +140,8 @@ def _deliver(outcomes: list[_Outcome]) -> None:
                 write.future.set_result(outcome.result)
         elif write.waiter is not None:
             by_loop[write.waiter.get_loop()].append(outcome)
+        elif outcome.error is not None:
+            log.error("a posted write failed", exc_info=outcome.error)
     for loop, settled in by_loop.items():
         if not loop.is_closed():
             loop.call_soon_threadsafe(_settle, settled)

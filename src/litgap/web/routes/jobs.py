@@ -1,8 +1,11 @@
 """/api/jobs: create, start, cancel, list, read, history, result files."""
 
 import asyncio
+import functools
 import json
-from typing import Annotated, Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
@@ -20,6 +23,20 @@ from litgap.web.deps import CurrentUser, ExecutorDep, OperatorUser, RuntimeDep
 from litgap.web.schemas import Accepted, JobCreated, JobCreateSample, JobList
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+T = TypeVar("T")
+# Creating a job writes and fsyncs its inputs (tens of ms). Run in the default thread
+# pool, 50 creations at once held all its threads, and an answer's or a sign-in's short
+# store read queued behind them (answer p99 0.8-1.4 s under bench/load.py --mode
+# users). Creations queue here instead, two at a time.
+_CREATORS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job-create")
+
+
+async def _creating(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(
+        _CREATORS, functools.partial(fn, *args, **kwargs)
+    )
+
 
 MULTIPART_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -71,18 +88,14 @@ async def create_job(request: Request, rt: RuntimeDep, user: OperatorUser) -> Jo
                 'a JSON request creates a job from the bundled sample: send {"sample": true}, '
                 "or upload papers as multipart/form-data"
             )
-        row = await asyncio.to_thread(
-            job_service.create_sample_job, rt, body.config, created_by=user.name
-        )
+        row = await _creating(job_service.create_sample_job, rt, body.config, created_by=user.name)
         return JobCreated(job_id=row["job_id"], status=row["status"])
     if not ctype.startswith("multipart/form-data"):
         raise InvalidInput("send multipart/form-data (files, pillars, config) or application/json")
     async with request.form(max_files=2000, max_fields=20) as form:
         config = job_service.parse_config(_json_config(_field(form.get("config"))))
         if _field(form.get("sample")) in ("true", "1", "on"):
-            row = await asyncio.to_thread(
-                job_service.create_sample_job, rt, config, created_by=user.name
-            )
+            row = await _creating(job_service.create_sample_job, rt, config, created_by=user.name)
             return JobCreated(job_id=row["job_id"], status=row["status"])
         uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         pillars = form.get("pillars")
@@ -90,7 +103,7 @@ async def create_job(request: Request, rt: RuntimeDep, user: OperatorUser) -> Jo
         framework = None
         if isinstance(pillars, UploadFile) and pillars.filename:
             framework = InputFile(pillars.filename, pillars.file)
-        row = await asyncio.to_thread(
+        row = await _creating(
             job_service.create_job,
             rt,
             files=files,
@@ -116,7 +129,7 @@ def _field(value: object) -> str | None:
 async def start_job(
     job_id: str, rt: RuntimeDep, executor: ExecutorDep, user: OperatorUser
 ) -> Accepted:
-    row = job_service.start_job(rt, executor, job_id)
+    row = await job_service.start_job_async(rt, executor, job_id)
     return Accepted(job_id=job_id, status=row["status"])
 
 
@@ -124,7 +137,7 @@ async def start_job(
 async def cancel_job(
     job_id: str, rt: RuntimeDep, executor: ExecutorDep, user: OperatorUser
 ) -> Accepted:
-    row = job_service.cancel_job(rt, executor, job_id)
+    row = await job_service.cancel_job_async(rt, executor, job_id)
     return Accepted(job_id=job_id, status=row["status"])
 
 
