@@ -13,6 +13,7 @@ from litgap.pipeline.ingest.references import (
     attachment_names,
     clean,
     entry_id,
+    library_result,
     make_paper,
     parse_year,
 )
@@ -29,10 +30,10 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def read_bibtex(raw: bytes, source: str, sha256: str) -> tuple[list[Paper], list[Skipped]]:
-    """Every entry of a BibTeX file. `source` names the file (paper ids start with it),
-    `sha256` is its content hash (each entry's is `<sha256>#<key>`). Raises CorpusError
-    when the file holds no entry at all."""
+def read_bibtex(raw: bytes, source: str, sha256: str) -> list[Paper | Skipped]:
+    """Every entry of a BibTeX file, as a paper or skipped with its reason. `source`
+    names the file (paper ids start with it), `sha256` is its content hash (each entry's
+    is `<sha256>#<key>`). Raises CorpusError when the file holds no entry at all."""
     # bibtexparser logs each unparseable block; those are reported by count below.
     logging.getLogger("bibtexparser").setLevel(logging.ERROR)
     library = bibtexparser.parse_string(
@@ -44,8 +45,7 @@ def read_bibtex(raw: bytes, source: str, sha256: str) -> tuple[list[Paper], list
         detail = f" ({failed} unparseable blocks)" if failed else ""
         raise Unreadable(f"{source}: no BibTeX entries{detail}")
     taken: set[str] = set()
-    papers: list[Paper] = []
-    skipped: list[Skipped] = []
+    found: list[Paper | Skipped] = []
     for number, entry in enumerate(library.entries, start=1):
         fields = {k.lower(): v for k, v in entry.fields_dict.items()}
 
@@ -54,32 +54,23 @@ def read_bibtex(raw: bytes, source: str, sha256: str) -> tuple[list[Paper], list
             return clean(field.value) if field is not None else ""
 
         authors = fields["author"].value if "author" in fields else []
-        found = make_paper(
-            paper_id=entry_id(source, entry.key, number, taken),
-            kind="bibtex",
-            sha256=f"{sha256}#{entry.key or number}",
-            title=value("title"),
-            abstract=str(fields["abstract"].value) if "abstract" in fields else "",
-            authors=authors if isinstance(authors, list) else [str(authors)],
-            year=parse_year(value("year") or value("date")),
-            venue=next((v for v in map(value, _VENUE_FIELDS) if v), ""),
-            doi=value("doi"),
-            files=attachment_names([value("file"), value("pdf")]),
+        found.append(
+            make_paper(
+                paper_id=entry_id(source, entry.key, number, taken),
+                kind="bibtex",
+                sha256=f"{sha256}#{entry.key or number}",
+                title=value("title"),
+                abstract=str(fields["abstract"].value) if "abstract" in fields else "",
+                authors=authors if isinstance(authors, list) else [str(authors)],
+                year=parse_year(value("year") or value("date")),
+                venue=next((v for v in map(value, _VENUE_FIELDS) if v), ""),
+                doi=value("doi"),
+                files=attachment_names([value("file"), value("pdf")]),
+            )
         )
-        if isinstance(found, Paper):
-            papers.append(found)
-        else:
-            skipped.append(found)
-    return papers, skipped
+    return found
 
 
 def read(source: Source, limits: Limits) -> tuple[list[Paper], list[Skipped]]:
     """The reader interface (see ingest/base.py)."""
-    papers, skipped = read_bibtex(source.raw, source.paper_id, source.sha256)
-    text_chars = sum(len(page.text) for paper in papers for page in paper.pages)
-    if text_chars > limits.max_file_chars:
-        raise Unreadable(
-            f"more than {limits.max_file_chars:,} characters of abstracts, the limit per "
-            "file (max_file_chars)"
-        )
-    return papers, skipped
+    return library_result(read_bibtex(source.raw, source.paper_id, source.sha256), limits)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from litgap.pipeline.corpus import Page, Paper, Skipped
-from litgap.pipeline.ingest.base import TITLE_LIMIT
+from litgap.pipeline.ingest.base import TITLE_LIMIT, Limits, Unreadable
 
 _UNSAFE = re.compile(r"[^a-z0-9.\-]+")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|2\d\d\d)(?!\d)")
@@ -88,6 +88,28 @@ def make_paper(
         venue=venue or None,
         attachments=files,
     )
+
+
+def library_result(
+    found: Iterable[Paper | Skipped], limits: Limits
+) -> tuple[list[Paper], list[Skipped]]:
+    """A library file's `make_paper` answers, in order, as its papers and its skipped
+    entries. Raises Unreadable when the abstracts hold more than `max_file_chars`
+    characters together."""
+    papers: list[Paper] = []
+    skipped: list[Skipped] = []
+    for one in found:
+        if isinstance(one, Paper):
+            papers.append(one)
+        else:
+            skipped.append(one)
+    text_chars = sum(len(page.text) for paper in papers for page in paper.pages)
+    if text_chars > limits.max_file_chars:
+        raise Unreadable(
+            f"more than {limits.max_file_chars:,} characters of abstracts, the limit per "
+            "file (max_file_chars)"
+        )
+    return papers, skipped
 
 
 def link_attachments(papers: Sequence[Paper]) -> tuple[list[Paper], list[Skipped]]:

@@ -11,6 +11,7 @@ from litgap.pipeline.ingest.references import (
     attachment_names,
     clean,
     entry_id,
+    library_result,
     make_paper,
     parse_year,
 )
@@ -41,9 +42,10 @@ def _all(record: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
     return [str(v) for v in found]
 
 
-def read_ris(raw: bytes, source: str, sha256: str) -> tuple[list[Paper], list[Skipped]]:
-    """Every record of a RIS file (`sha256` is the file's; each record's is
-    `<sha256>#<n>`). Raises CorpusError when the file is not RIS or holds no record."""
+def read_ris(raw: bytes, source: str, sha256: str) -> list[Paper | Skipped]:
+    """Every record of a RIS file, as a paper or skipped with its reason (`sha256` is
+    the file's; each record's is `<sha256>#<n>`). Raises CorpusError when the file is not
+    RIS or holds no record."""
     text = raw.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
     try:
         records = rispy.loads(text, skip_unknown_tags=True)
@@ -52,37 +54,27 @@ def read_ris(raw: bytes, source: str, sha256: str) -> tuple[list[Paper], list[Sk
     if not records:
         raise Unreadable(f"{source}: no RIS records")
     taken: set[str] = set()
-    papers: list[Paper] = []
-    skipped: list[Skipped] = []
+    found: list[Paper | Skipped] = []
     for number, record in enumerate(records, start=1):
         abstract = next((str(record[k]) for k in _ABSTRACTS if record.get(k)), "")
         authors = _all(record, ("authors", "first_authors"))
-        found = make_paper(
-            paper_id=entry_id(source, None, number, taken),
-            kind="ris",
-            sha256=f"{sha256}#{number}",
-            title=_first(record, _TITLES),
-            abstract=abstract,
-            authors=authors,
-            year=parse_year(_first(record, _YEARS)),
-            venue=_first(record, _VENUES),
-            doi=_first(record, ("doi",)),
-            files=attachment_names(_all(record, _FILES)),
+        found.append(
+            make_paper(
+                paper_id=entry_id(source, None, number, taken),
+                kind="ris",
+                sha256=f"{sha256}#{number}",
+                title=_first(record, _TITLES),
+                abstract=abstract,
+                authors=authors,
+                year=parse_year(_first(record, _YEARS)),
+                venue=_first(record, _VENUES),
+                doi=_first(record, ("doi",)),
+                files=attachment_names(_all(record, _FILES)),
+            )
         )
-        if isinstance(found, Paper):
-            papers.append(found)
-        else:
-            skipped.append(found)
-    return papers, skipped
+    return found
 
 
 def read(source: Source, limits: Limits) -> tuple[list[Paper], list[Skipped]]:
     """The reader interface (see ingest/base.py)."""
-    papers, skipped = read_ris(source.raw, source.paper_id, source.sha256)
-    text_chars = sum(len(page.text) for paper in papers for page in paper.pages)
-    if text_chars > limits.max_file_chars:
-        raise Unreadable(
-            f"more than {limits.max_file_chars:,} characters of abstracts, the limit per "
-            "file (max_file_chars)"
-        )
-    return papers, skipped
+    return library_result(read_ris(source.raw, source.paper_id, source.sha256), limits)
