@@ -32,8 +32,7 @@ from litgap.services.inputs import (
     InputFile,
     check_corpus_names,
     file_sha256,
-    safe_name,
-    save_stream,
+    save_corpus_files,
 )
 from litgap.services.jobs import copy_inputs, start_job
 from litgap.services.replay import replay_answers
@@ -89,25 +88,9 @@ def _check_copied(rt: Runtime, parent: Row, job_id: str) -> None:
 
 
 def _save_new(rt: Runtime, corpus_dir: Path, files: list[InputFile]) -> list[Row]:
-    budget = Budget(rt.settings.max_upload_bytes)
     taken = {p.name.lower() for p in corpus_dir.iterdir()}
-    saved = []
-    for item in files:
-        name = safe_name(item.name, taken)
-        sha, size = save_stream(item.stream, corpus_dir / name, budget)
-        if size == 0:
-            raise InvalidInput(f"file {item.name[:100]!r} is empty")
-        saved.append(
-            {
-                "role": "corpus",
-                "name": item.name,
-                "path": f"corpus/{name}",
-                "sha256": sha,
-                "size": size,
-                "added": True,
-            }
-        )
-    return saved
+    saved = save_corpus_files(files, corpus_dir, Budget(rt.settings.max_upload_bytes), taken)
+    return [{**entry, "added": True} for entry in saved]
 
 
 def child_config(

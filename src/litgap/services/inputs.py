@@ -8,7 +8,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from litgap.exceptions import InvalidInput, PayloadTooLarge
 
@@ -65,6 +65,30 @@ def save_stream(stream: BinaryIO, target: Path, budget: Budget) -> tuple[str, in
         out.flush()
         os.fsync(out.fileno())
     return digest.hexdigest(), size
+
+
+def save_corpus_files(
+    files: Iterable[InputFile], corpus_dir: Path, budget: Budget, taken: set[str]
+) -> list[dict[str, Any]]:
+    """Save each corpus upload under a safe name not in `taken` (lower-case names; each
+    one saved is added), as its inputs entry. Raises InvalidInput for an empty file and
+    PayloadTooLarge once `budget` is spent."""
+    saved: list[dict[str, Any]] = []
+    for item in files:
+        name = safe_name(item.name, taken)
+        sha, size = save_stream(item.stream, corpus_dir / name, budget)
+        if size == 0:
+            raise InvalidInput(f"file {item.name[:100]!r} is empty")
+        saved.append(
+            {
+                "role": "corpus",
+                "name": item.name,
+                "path": f"corpus/{name}",
+                "sha256": sha,
+                "size": size,
+            }
+        )
+    return saved
 
 
 def check_corpus_names(files: Iterable[InputFile]) -> None:

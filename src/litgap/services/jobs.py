@@ -25,7 +25,7 @@ from litgap.services.inputs import (
     InputFile,
     check_corpus_names,
     link_or_copy,
-    safe_name,
+    save_corpus_files,
     save_stream,
 )
 from litgap.status import JobStatus
@@ -148,22 +148,7 @@ def _save_inputs(
     budget = Budget(rt.settings.max_upload_bytes)
     corpus_dir = inputs_dir / "corpus"
     corpus_dir.mkdir()
-    taken: set[str] = set()
-    saved: list[Row] = []
-    for item in files:
-        name = safe_name(item.name, taken)
-        sha, size = save_stream(item.stream, corpus_dir / name, budget)
-        if size == 0:
-            raise InvalidInput(f"file {item.name[:100]!r} is empty")
-        saved.append(
-            {
-                "role": "corpus",
-                "name": item.name,
-                "path": f"corpus/{name}",
-                "sha256": sha,
-                "size": size,
-            }
-        )
+    saved = save_corpus_files(files, corpus_dir, budget, set())
     if framework is None:
         framework = InputFile("sample_framework.json", open(sample_framework_path(), "rb"))
     with framework.stream:
