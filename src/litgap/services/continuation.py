@@ -13,15 +13,13 @@ out.
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
-from litgap.clock import now_iso
 from litgap.config import JobConfig, StoredConfig
 from litgap.exceptions import InvalidInput, NotContinuable
 from litgap.executor import Executor
-from litgap.ids import new_job_id, validate_job_id
+from litgap.ids import validate_job_id
 from litgap.pipeline.cache import FileCache
 from litgap.pipeline.ingest import Limits
 from litgap.runtime import Runtime
@@ -34,8 +32,8 @@ from litgap.services.inputs import (
     file_sha256,
     save_corpus_files,
 )
-from litgap.services.jobs import copy_inputs, start_job
-from litgap.services.replay import replay_answers
+from litgap.services.jobs import start_job
+from litgap.services.replay import draft_from, replay_answers
 from litgap.status import JobStatus
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
@@ -133,10 +131,8 @@ def create_continuation(
         max_text_chars=rt.settings.max_text_response_chars,
     )
     report = read_report(rt, job_id)
-    new_id = new_job_id()
-    folder = rt.workspace.create_job_dirs(new_id)
-    try:
-        copy_inputs(rt, job_id, new_id)
+
+    def add_papers(new_id: str) -> tuple[StoredConfig, list[Row]]:
         _check_copied(rt, parent, new_id)
         corpus_dir = rt.workspace.inputs_dir(new_id) / "corpus"
         corpus_dir.mkdir(exist_ok=True)
@@ -161,30 +157,24 @@ def create_continuation(
             parent["config"] or {}, overrides, plan, keep_duplicates, screening.duplicates
         )
         inherited = [{k: v for k, v in i.items() if k != "added"} for i in parent["inputs"] or []]
-        inputs = [*inherited, *screening.kept]
-        now = now_iso()
-        names = [str(i.get("name", "")) for i in inputs]
-        job_rows.insert_job(
-            rt.engine,
-            {
-                "job_id": new_id,
-                "status": JobStatus.DRAFT.value,
-                "created_at": now,
-                "updated_at": now,
-                "config": config.model_dump(mode="json"),
-                "inputs": inputs,
-                "transitions": [{"status": JobStatus.DRAFT.value, "at": now}],
-                "parent_job_id": job_id,
-                "relation": RELATION,
-                "created_by": created_by,
-                "search_text": " ".join([new_id, *names, created_by or "", f"continues {job_id}"]),
-            },
-        )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    rt.docs.write_now(new_id)
-    return job_rows.get_job(rt.engine, new_id)
+        return config, [*inherited, *screening.kept]
+
+    return draft_from(
+        rt,
+        parent,
+        add_papers,
+        relation=RELATION,
+        created_by=created_by,
+        label=f"continues {job_id}",
+    )
+
+
+class ContinueOptions(TypedDict, total=False):
+    """`create_continuation`'s keyword arguments, passed through by `continue_job`."""
+
+    overrides: JobConfig | None
+    keep_duplicates: bool
+    created_by: str | None
 
 
 async def continue_job(
@@ -192,22 +182,11 @@ async def continue_job(
     executor: Executor,
     job_id: str,
     files: list[InputFile],
-    *,
-    overrides: JobConfig | None = None,
-    keep_duplicates: bool = False,
-    created_by: str | None = None,
+    **options: Unpack[ContinueOptions],
 ) -> Row:
     """Create the continuation of a job and start it (from the executor's event loop).
     Raises as `create_continuation` does."""
-    row = await asyncio.to_thread(
-        create_continuation,
-        rt,
-        job_id,
-        files,
-        overrides=overrides,
-        keep_duplicates=keep_duplicates,
-        created_by=created_by,
-    )
+    row = await asyncio.to_thread(create_continuation, rt, job_id, files, **options)
     return start_job(rt, executor, row["job_id"])
 
 

@@ -11,6 +11,7 @@ original prompt's options before anything is created.
 import asyncio
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from litgap.clock import now_iso
@@ -157,14 +158,37 @@ def new_job_from(
     `config` as given, lineage (`parent_job_id`, `relation`) recorded. Shared by replay
     and revision. Raises NotReplayable when the inputs changed; nothing is left behind
     on error."""
+
+    def same_inputs(new_id: str) -> tuple[StoredConfig, list[Row]]:
+        _check_inputs(rt, original, new_id)
+        return config, original["inputs"]
+
+    return draft_from(
+        rt, original, same_inputs, relation=relation, created_by=created_by, label=label
+    )
+
+
+def draft_from(
+    rt: Runtime,
+    original: Row,
+    complete: Callable[[str], tuple[StoredConfig, list[Row]]],
+    *,
+    relation: str,
+    created_by: str | None,
+    label: str,
+) -> Row:
+    """A draft job made from `original`, lineage (`parent_job_id`, `relation`) recorded:
+    the original's inputs are hard-linked into it, then `complete(new_id)` checks them,
+    adds what it adds and returns the job's config and inputs list. Shared by replay,
+    revision and continuation; whatever `complete` raises, nothing is left behind."""
     job_id = original["job_id"]
     new_id = new_job_id()
     folder = rt.workspace.create_job_dirs(new_id)
     try:
         copy_inputs(rt, job_id, new_id)
-        _check_inputs(rt, original, new_id)
+        config, inputs = complete(new_id)
         now = now_iso()
-        names = [str(i.get("name", "")) for i in original["inputs"]]
+        names = [str(i.get("name", "")) for i in inputs]
         job_rows.insert_job(
             rt.engine,
             {
@@ -173,7 +197,7 @@ def new_job_from(
                 "created_at": now,
                 "updated_at": now,
                 "config": config.model_dump(mode="json"),
-                "inputs": original["inputs"],
+                "inputs": inputs,
                 "transitions": [{"status": JobStatus.DRAFT.value, "at": now}],
                 # The older column, kept for readers made before the lineage columns.
                 "replay_of": job_id if relation == "replay_of" else None,
