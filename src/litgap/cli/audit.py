@@ -14,6 +14,7 @@ from litgap.cli.app import WorkspaceOpt, console, fail, open_workspace
 from litgap.cli.display import print_job
 from litgap.cli.run import run_here
 from litgap.exceptions import LitgapError
+from litgap.runtime import Runtime
 from litgap.services import diff, export, replay
 from litgap.services import jobs as job_service
 from litgap.services.manifest import verify_archive
@@ -107,11 +108,7 @@ def jobs_replay(
             raise fail(err.detail) from err
         new_id = row["job_id"]
         console.print(f"Replay [bold]{new_id}[/bold] of {shown(job_id)}")
-        asyncio.run(run_here(rt, new_id))
-        rt.docs.flush()
-        print_job(rt, new_id)
-        compared = diff.diff_jobs(rt, job_id, new_id)
-        final = job_service.get_job(rt, new_id)["status"]
+        compared, final = run_and_compare(rt, job_id, new_id)
     finally:
         rt.close()
     colour = "green" if compared["reproduced"] else "yellow"
@@ -120,6 +117,16 @@ def jobs_replay(
     )
     if final != JobStatus.COMPLETED:
         raise typer.Exit(1)
+
+
+def run_and_compare(rt: Runtime, job_id: str, new_id: str) -> tuple[dict[str, Any], str]:
+    """Run the job made from `job_id` here, show it, and return its diff with `job_id`
+    and the status it ended in."""
+    asyncio.run(run_here(rt, new_id))
+    rt.docs.flush()
+    print_job(rt, new_id)
+    compared = diff.diff_jobs(rt, job_id, new_id)
+    return compared, job_service.get_job(rt, new_id)["status"]
 
 
 def verify(

@@ -1,7 +1,6 @@
 """Job families on the command line: `litgap jobs continue`, and `litgap verify` over
 a chain of exports."""
 
-import asyncio
 import getpass
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,11 +10,8 @@ import typer
 
 from litgap.cli import audit
 from litgap.cli.app import WorkspaceOpt, console, fail, open_workspace
-from litgap.cli.display import print_job
-from litgap.cli.run import run_here
 from litgap.exceptions import LitgapError
-from litgap.services import continuation, diff
-from litgap.services import jobs as job_service
+from litgap.services import continuation
 from litgap.services.inputs import CORPUS_SUFFIXES, InputFile
 from litgap.services.lineage import verify_chain
 from litgap.status import JobStatus
@@ -81,11 +77,7 @@ def jobs_continue(
                 f"  duplicate {shown(dup['paper'])} = {shown(dup['duplicate_of'])} "
                 f"({shown(dup['reason'])}; {state})"
             )
-        asyncio.run(run_here(rt, new_id))
-        rt.docs.flush()
-        print_job(rt, new_id)
-        compared = diff.diff_jobs(rt, job_id, new_id)
-        final = job_service.get_job(rt, new_id)["status"]
+        compared, final = audit.run_and_compare(rt, job_id, new_id)
     finally:
         rt.close()
     closed = compared["results"]["gaps_removed"]
