@@ -7,6 +7,29 @@ from pydantic import BaseModel, ConfigDict, Field
 from litgap.config import JobConfig
 
 
+def upload_body(
+    fields: dict[str, Any], json_schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its multipart form itself: `files`
+    (one or more uploads, required) and `fields`; `json_schema`, when given, is a JSON
+    body the route also takes."""
+    content: dict[str, Any] = {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    **fields,
+                },
+                "required": ["files"],
+            }
+        }
+    }
+    if json_schema is not None:
+        content["application/json"] = {"schema": json_schema}
+    return {"requestBody": {"required": True, "content": content}}
+
+
 class JobCreateSample(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -20,7 +20,7 @@ from litgap.services.inputs import InputFile
 from litgap.status import JobStatus
 from litgap.text import check_text
 from litgap.web.deps import CurrentUser, ExecutorDep, OperatorUser, RuntimeDep
-from litgap.web.schemas import Accepted, JobCreated, JobCreateSample, JobList
+from litgap.web.schemas import Accepted, JobCreated, JobCreateSample, JobList, upload_body
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -38,25 +38,13 @@ async def _creating(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     )
 
 
-MULTIPART_SCHEMA: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                        "pillars": {"type": "string", "format": "binary"},
-                        "config": {"type": "string", "description": "JobConfig as a JSON string"},
-                    },
-                    "required": ["files"],
-                }
-            },
-            "application/json": {"schema": JobCreateSample.model_json_schema()},
-        },
-    }
-}
+MULTIPART_SCHEMA = upload_body(
+    {
+        "pillars": {"type": "string", "format": "binary"},
+        "config": {"type": "string", "description": "JobConfig as a JSON string"},
+    },
+    JobCreateSample.model_json_schema(),
+)
 
 
 def _json_config(raw: str | None) -> Any:

@@ -14,30 +14,19 @@ from litgap.services import continuation, lineage
 from litgap.services.inputs import InputFile
 from litgap.services.jobs import parse_config
 from litgap.web.deps import CurrentUser, ExecutorDep, OperatorUser, RuntimeDep
+from litgap.web.schemas import upload_body
 
 router = APIRouter(prefix="/api/jobs", tags=["lineage"])
 
-CONTINUE_SCHEMA: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                        "config": {
-                            "type": "string",
-                            "description": "JobConfig keys to override, as a JSON string",
-                        },
-                        "keep_duplicates": {"type": "boolean", "default": False},
-                    },
-                    "required": ["files"],
-                }
-            }
+CONTINUE_SCHEMA = upload_body(
+    {
+        "config": {
+            "type": "string",
+            "description": "JobConfig keys to override, as a JSON string",
         },
+        "keep_duplicates": {"type": "boolean", "default": False},
     }
-}
+)
 _TRUE, _FALSE = ("true", "1", "on", "yes"), ("", "false", "0", "off", "no")
 
 
