@@ -160,9 +160,17 @@ class JobContext:
 
         Raises the stage's own error, or WorkerDied when its process ends without a reply.
         """
+        return await self.compute_within(None, func, *args, **kwargs)
+
+    async def compute_within(
+        self, timeout: float | None, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`compute`, with the work killed after `timeout` seconds (WorkTimedOut)."""
         pool = shared_pool(self.runtime.settings.analysis_processes)
         # The same job's stages prefer the same worker: it has the inputs read already.
-        return await pool.run(functools.partial(func, *args, **kwargs), affinity=self.job_id)
+        return await pool.run(
+            functools.partial(func, *args, **kwargs), affinity=self.job_id, timeout=timeout
+        )
 
     def progress(self, fraction: float, stage: str) -> None:
         """Record progress (called by the flow between stages); throttled to keep the store calm."""

@@ -12,6 +12,7 @@ from typing import Any
 from litgap import stages
 from litgap.context import JobContext
 from litgap.exceptions import LitgapError
+from litgap.executor.pool import WorkerDied, WorkTimedOut
 from litgap.pipeline.ingest import Limits
 from litgap.report_context import report_context
 from litgap.responses import PromptSpec
@@ -112,6 +113,7 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
     )
 
     ctx.progress(0.02, "reading inputs")
+    inputs = await _read_bounded(ctx, inputs)
     pillars = (await ctx.compute(stages.read_inputs, inputs)).pillars
 
     selection_value = config.pillar_selections
@@ -143,6 +145,34 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
     )
     ctx.progress(1.0, "done")
     return summary
+
+
+# What reading a file may take beyond max_file_seconds before its worker is killed: the
+# reader checks its own clock between library calls, so this only catches one call that
+# runs away (a small PDF whose content inflates to gigabytes of text).
+READ_GRACE_SECONDS = 5.0
+BOUNDED_SUFFIXES = (".pdf",)  # the formats a library call can spend unbounded time on
+
+
+async def _read_bounded(ctx: JobContext, inputs: JobInputs) -> JobInputs:
+    """Read each PDF alone, killed past its time bound: the extracted text lands in the
+    cache for the stages that follow; a file that could not be read in time is left out
+    and reported as skipped, and the job goes on."""
+    limit = inputs.limits.max_file_seconds + READ_GRACE_SECONDS
+    unreadable = []
+    for path in inputs.corpus_paths():
+        if path.suffix.lower() not in BOUNDED_SUFFIXES:
+            continue
+        try:
+            await ctx.compute_within(limit, stages.read_file, inputs, path.name)
+        except (WorkTimedOut, WorkerDied) as err:
+            reason = (
+                f"reading took longer than {limit:g} s (max_file_seconds) and was stopped"
+                if isinstance(err, WorkTimedOut)
+                else f"its reader crashed ({err.detail})"
+            )
+            unreadable.append((path.name, reason))
+    return replace(inputs, unreadable=tuple(unreadable)) if unreadable else inputs
 
 
 class _Steps:

@@ -11,6 +11,7 @@ next stage of the same job usually skips that work; a miss only costs time, the 
 are the same either way. The pipeline stays pure: it never learns about jobs.
 """
 
+import contextlib
 import hashlib
 import pickle
 from collections import OrderedDict
@@ -23,9 +24,11 @@ from litgap.atomic import write_atomic
 from litgap.pipeline import (
     Analyzer,
     Corpus,
+    CorpusError,
     Framework,
     IterationResult,
     ReportContext,
+    Skipped,
     SubResult,
     build_report,
     gap_changes,
@@ -50,6 +53,9 @@ class JobInputs:
     limits: Limits
     cache_dir: Path | None  # the workspace's cache (extracted text, embeddings), or none
     dedupe: bool = True  # drop papers the corpus holds twice (same file, DOI or title)
+    # Files the flow found it cannot read within bounds (their reader was killed), by
+    # file name, with the reason: left out of the corpus and reported as skipped.
+    unreadable: tuple[tuple[str, str], ...] = ()
 
     def cache(self) -> FileCache | None:
         return FileCache(self.cache_dir) if self.cache_dir is not None else None
@@ -60,7 +66,8 @@ class JobInputs:
 
     def corpus_paths(self) -> list[Path]:
         folder = self.inputs_dir / "corpus"
-        return sorted(p for p in folder.iterdir() if p.is_file())
+        left_out = {name for name, _ in self.unreadable}
+        return sorted(p for p in folder.iterdir() if p.is_file() and p.name not in left_out)
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,9 @@ _analyzers = _Memo(MEMO_ENTRIES)
 
 def _content_key(inputs: JobInputs) -> str:
     """Names the inputs' bytes (and how they are read), not where they are."""
-    digest = hashlib.sha256(f"{inputs.limits!r} dedupe={inputs.dedupe}\x00".encode())
+    digest = hashlib.sha256(
+        f"{inputs.limits!r} dedupe={inputs.dedupe} {inputs.unreadable!r}\x00".encode()
+    )
     for path in [inputs.framework_path, *inputs.corpus_paths()]:
         digest.update(path.name.encode("utf-8", "surrogateescape") + b"\x00")
         with path.open("rb") as handle:
@@ -128,8 +137,16 @@ def _load(inputs: JobInputs) -> tuple[str, Framework, Corpus]:
     hit = _loaded.get(key)
     if hit is None:
         framework = load_framework(inputs.framework_path)
-        corpus = load_corpus(
-            inputs.corpus_paths(), limits=inputs.limits, cache=inputs.cache(), dedupe=inputs.dedupe
+        corpus = _with_unreadable(
+            load_corpus(
+                inputs.corpus_paths(),
+                limits=inputs.limits,
+                cache=inputs.cache(),
+                dedupe=inputs.dedupe,
+            )
+            if inputs.corpus_paths()
+            else None,
+            inputs.unreadable,
         )
         hit = (framework, corpus)
         _loaded.put(key, hit)
@@ -152,6 +169,23 @@ def _analyzer(inputs: JobInputs, pillars: list[str], scoring: Scoring) -> Analyz
         )
         _analyzers.put(memo_key, analyzer)
     return analyzer
+
+
+def _with_unreadable(corpus: Corpus | None, unreadable: tuple[tuple[str, str], ...]) -> Corpus:
+    skipped = tuple(Skipped(name, reason) for name, reason in unreadable)
+    if corpus is None:
+        shown = "; ".join(f"{s.name}: {s.reason}" for s in skipped[:5])
+        raise CorpusError(f"no readable paper in the corpus (all skipped: {shown})")
+    return Corpus(corpus.papers, corpus.skipped + skipped) if skipped else corpus
+
+
+def read_file(inputs: JobInputs, name: str) -> None:
+    """Read one corpus file into the extraction cache (the flow bounds this call's time:
+    one library call on a hostile PDF can run far past the reader's own checks)."""
+    with contextlib.suppress(CorpusError):  # its reason is found again when it is read
+        load_corpus(
+            [inputs.inputs_dir / "corpus" / name], limits=inputs.limits, cache=inputs.cache()
+        )
 
 
 def read_inputs(inputs: JobInputs) -> InputsRead:

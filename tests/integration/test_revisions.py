@@ -23,7 +23,6 @@ from tests.evidence_helpers import (
 from tests.integration.conftest import Api
 
 
-
 @pytest.fixture
 def done(api: Api) -> str:
     job_id: str = run_sample(api)["job_id"]

@@ -92,7 +92,10 @@ async def create_revision(
     evidence_review decisions. 422 for no, conflicting or unknown verdicts; 409 for a
     job that has not completed."""
     validate_job_id(job_id)
-    given = [revisions.Verdict(v.evidence_id, v.verdict, v.note, v.sub_requirement) for v in body.verdicts]
+    given = [
+        revisions.Verdict(v.evidence_id, v.verdict, v.note, v.sub_requirement)
+        for v in body.verdicts
+    ]
     row = await revisions.revise_job(
         rt, executor, job_id, given, note=body.note, created_by=user.name
     )
