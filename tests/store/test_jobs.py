@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -173,7 +174,11 @@ def test_progress_is_live_state_and_leaves_updated_at(engine: sa.Engine) -> None
     row = rows.job()
     job_rows.insert_job(engine, row)
     job_rows.set_progress(engine, row["job_id"], 42.5, "iteration 2")
-    found = job_rows.get_job(engine, row["job_id"])
+    # Progress is committed without the caller waiting: it shows up shortly after.
+    deadline = time.monotonic() + 10
+    while (found := job_rows.get_job(engine, row["job_id"]))["progress"] != 42.5:
+        assert time.monotonic() < deadline, "progress was never committed"
+        time.sleep(0.01)
     assert (found["progress"], found["stage"], found["updated_at"]) == (
         42.5,
         "iteration 2",
