@@ -22,8 +22,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from litgap.pipeline.analysis import SUPPORT_SCORE
-from litgap.pipeline.results import GAP_THRESHOLD
+from litgap.pipeline.thresholds import GAP_THRESHOLD, SUPPORT_SCORE
 from litgap.responses import PromptSpec
 
 PROMPT_TYPE = "evidence_review"

@@ -11,6 +11,8 @@ next stage of the same job usually skips that work; a miss only costs time, the 
 are the same either way. The pipeline stays pure: it never learns about jobs.
 """
 
+from __future__ import annotations
+
 import contextlib
 import hashlib
 import pickle
@@ -18,29 +20,22 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from litgap import pipeline  # names load on first use: the server imports this module
 from litgap.atomic import write_atomic
-from litgap.pipeline import (
-    Analyzer,
-    Corpus,
-    CorpusError,
-    Framework,
-    IterationResult,
-    ReportContext,
-    Skipped,
-    SubResult,
-    build_report,
-    gap_changes,
-    has_converged,
-    load_corpus,
-    load_framework,
-    render_outputs,
-    summarize,
-)
 from litgap.pipeline.cache import FileCache
 from litgap.pipeline.ingest import Limits
-from litgap.pipeline.report import sub_entry
+
+if TYPE_CHECKING:
+    from litgap.pipeline import (
+        Analyzer,
+        Corpus,
+        Framework,
+        IterationResult,
+        ReportContext,
+        SubResult,
+    )
 
 MEMO_ENTRIES = 2  # per worker: enough for a job and its neighbour, bounded in memory
 
@@ -136,9 +131,9 @@ def _load(inputs: JobInputs) -> tuple[str, Framework, Corpus]:
     key = _content_key(inputs)
     hit = _loaded.get(key)
     if hit is None:
-        framework = load_framework(inputs.framework_path)
+        framework = pipeline.load_framework(inputs.framework_path)
         corpus = _with_unreadable(
-            load_corpus(
+            pipeline.load_corpus(
                 inputs.corpus_paths(),
                 limits=inputs.limits,
                 cache=inputs.cache(),
@@ -158,7 +153,7 @@ def _analyzer(inputs: JobInputs, pillars: list[str], scoring: Scoring) -> Analyz
     memo_key = (key, tuple(pillars), scoring)
     analyzer = _analyzers.get(memo_key)
     if analyzer is None:
-        analyzer = Analyzer(
+        analyzer = pipeline.Analyzer(
             corpus,
             framework,
             pillars,
@@ -172,18 +167,18 @@ def _analyzer(inputs: JobInputs, pillars: list[str], scoring: Scoring) -> Analyz
 
 
 def _with_unreadable(corpus: Corpus | None, unreadable: tuple[tuple[str, str], ...]) -> Corpus:
-    skipped = tuple(Skipped(name, reason) for name, reason in unreadable)
+    skipped = tuple(pipeline.Skipped(name, reason) for name, reason in unreadable)
     if corpus is None:
         shown = "; ".join(f"{s.name}: {s.reason}" for s in skipped[:5])
-        raise CorpusError(f"no readable paper in the corpus (all skipped: {shown})")
-    return Corpus(corpus.papers, corpus.skipped + skipped) if skipped else corpus
+        raise pipeline.CorpusError(f"no readable paper in the corpus (all skipped: {shown})")
+    return pipeline.Corpus(corpus.papers, corpus.skipped + skipped) if skipped else corpus
 
 
 def read_file(inputs: JobInputs, name: str) -> None:
     """Read one corpus file into the extraction cache (the flow bounds this call's time:
     one library call on a hostile PDF can run far past the reader's own checks)."""
-    with contextlib.suppress(CorpusError):  # its reason is found again when it is read
-        load_corpus(
+    with contextlib.suppress(pipeline.CorpusError):  # its reason is found again when it is read
+        pipeline.load_corpus(
             [inputs.inputs_dir / "corpus" / name], limits=inputs.limits, cache=inputs.cache()
         )
 
@@ -209,8 +204,8 @@ def run_iteration(
     analyzer = _analyzer(inputs, pillars, scoring)
     before: IterationResult | None = pickle.loads(previous) if previous is not None else None
     result = analyzer.iterate(before)
-    details = gap_changes(before, result) if before is not None else []
-    converged = before is not None and has_converged(before, result, threshold)
+    details = pipeline.gap_changes(before, result) if before is not None else []
+    converged = before is not None and pipeline.has_converged(before, result, threshold)
     return IterationOutcome(
         iteration=result.iteration,
         gap_count=result.gap_count,
@@ -222,6 +217,8 @@ def run_iteration(
 
 
 def _review_entry(sub: SubResult) -> dict[str, Any]:
+    from litgap.pipeline.report import sub_entry
+
     return {**sub_entry(sub, []), "requirement": sub.requirement, "pillar": sub.pillar}
 
 
@@ -237,7 +234,7 @@ def write_results(
     results summary the job's row keeps. `context` (decisions, lineage) feeds report.html."""
     _, framework, corpus = _load(inputs)
     iterations = [pickle.loads(state) for state in states]
-    report = build_report(framework, corpus, pillars, mode, iterations)
-    for name, data in sorted(render_outputs(report, context).items()):
+    report = pipeline.build_report(framework, corpus, pillars, mode, iterations)
+    for name, data in sorted(pipeline.render_outputs(report, context).items()):
         write_atomic(results_dir / name, data)
-    return summarize(report)
+    return pipeline.summarize(report)

@@ -73,6 +73,7 @@ from litgap.pipeline.scorers.lexical import (
     top_terms,
 )
 from litgap.pipeline.scorers.ranking import Ranked, collect
+from litgap.pipeline.thresholds import SUPPORT_SCORE
 from litgap.pipeline.verdicts import VerdictIndex
 
 Progress = Callable[[float, str], None]
@@ -99,7 +100,6 @@ __all__ = [
 
 MAX_PAPER_SHARE = 0.7  # the most one paper can contribute: coverage needs corroboration
 TOP_PAPERS = 5  # papers counted per sub-requirement; more do not add
-SUPPORT_SCORE = (NOISE_SCORE + STRONG_SCORE) / 2  # a paper at or above "supports" a sub
 EVIDENCE_PER_SUB = 20  # best passages kept per sub-requirement, several per paper allowed
 RERANK_TOP = 20  # passages per sub-requirement the cross-encoder re-orders
 FEEDBACK_PAPERS = 3  # papers whose best passage feeds a deep iteration's expansion

@@ -5,11 +5,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from litgap.pipeline.scorers.lexical import CHUNK_WORDS
+from litgap.pipeline.thresholds import CHUNK_WORDS, GAP_THRESHOLD
 
-GAP_THRESHOLD = 50.0
-"""A sub-requirement with completeness below this (out of 100) is a gap: less than one
-strong paper plus some corroboration, or only weak mentions."""
 SNIPPET_CHARS = 300
 LEXICAL = {"name": "lexical", "rerank": False, "model": None}
 

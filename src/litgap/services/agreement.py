@@ -10,8 +10,6 @@ everything), observed agreement, the same per sub-requirement, and the conflicts
 from itertools import combinations
 from typing import Any
 
-from sklearn.metrics import cohen_kappa_score
-
 from litgap.ids import validate_job_id
 from litgap.review import PROMPT_TYPE, VERDICTS, verdicts_from
 from litgap.runtime import Runtime
@@ -47,6 +45,9 @@ def _kappa(a: list[str], b: list[str]) -> float | None:
     # Undefined (0/0) when both reviewers gave one and the same verdict to everything.
     if not a or len(set(a) | set(b)) < 2:
         return None
+    # Imported here: the serving process need not load scikit-learn to start.
+    from sklearn.metrics import cohen_kappa_score
+
     value = float(cohen_kappa_score(a, b, labels=list(VERDICTS)))
     return None if value != value else round(value, 4)  # NaN: undefined
 

@@ -25,11 +25,9 @@ from sklearn.preprocessing import normalize
 
 from litgap.pipeline.corpus import Corpus, Page
 from litgap.pipeline.errors import CorpusError
+from litgap.pipeline.thresholds import CHUNK_WORDS, NOISE_SCORE, STRONG_SCORE
 
-CHUNK_WORDS = 25
-# The scale every scorer's scores are on (completeness in analysis.py reads them):
-NOISE_SCORE = 0.12  # cosine at or below which a passage is taken as chance overlap
-STRONG_SCORE = 0.40  # cosine from which a passage counts as full evidence
+__all__ = ["CHUNK_WORDS", "NOISE_SCORE", "STRONG_SCORE"]  # re-exported: scorers read them here
 MIN_PASSAGE_WORDS = 15
 REFERENCE_WORDS = 150
 LENGTH_EXPONENT = 0.23
