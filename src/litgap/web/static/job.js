@@ -248,10 +248,20 @@ function renderOverview() {
   ]);
 }
 
+const INTERNAL_CONFIG = new Set([
+  "replay_answers",
+  "settings",
+  "evidence_reviews",
+  "evidence_verdicts",
+  "duplicates",
+  "scorer_model",
+]);
+
 function renderConfig() {
   const config = job.config && typeof job.config === "object" ? job.config : {};
-  // The replay plan is internal: the diff page shows what it changed.
-  const pairs = Object.entries(config).filter(([key]) => key !== "replay_answers");
+  // What services keep for the run (the replay plan, a revision's reviews, the job's
+  // settings...) is internal: the diff page and User Decisions show what it changed.
+  const pairs = Object.entries(config).filter(([key]) => !INTERNAL_CONFIG.has(key));
   facts($("config"), pairs.length ? pairs : [["Config", "none recorded"]]);
 }
 

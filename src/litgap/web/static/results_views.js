@@ -7,8 +7,8 @@ import { api, apiJobUrl, clear, el, events, pageData, toast } from "./api.js";
 const $ = (id) => document.getElementById(id);
 let job = pageData.job;
 const jobId = job.job_id;
+// completeness.svg is in the Results card already.
 const CHARTS = [
-  "completeness.svg",
   "pillars_radar.svg",
   "papers_heatmap.svg",
   "iterations.svg",
