@@ -1,6 +1,7 @@
 """The dashboard: a job created on the sample is answered in the decision dialog while
 its row updates live; jobs are found by their decisions."""
 
+import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -61,3 +62,17 @@ def test_search_finds_jobs_by_their_decision(page: Page, answered_job: dict[str,
     search.get_by_role("button", name="Search").click()
     expect(page.locator("#search-summary")).not_to_have_text("")
     expect(results.get_by_role("link", name=job_id)).to_have_count(0)
+
+
+def test_the_new_job_form_sets_the_scorer_and_in_run_review(page: Page, api: Any) -> None:
+    page.goto("/")
+    page.get_by_label("Use the bundled sample").check()
+    page.get_by_label("Scorer").select_option("semantic")
+    page.get_by_label("Review evidence while it runs").select_option("gaps")
+    page.get_by_label("Start right away").uncheck()
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#create-status")).to_contain_text("job_")
+    found = re.search(r"job_[a-z0-9]+", page.locator("#create-status").inner_text())
+    assert found is not None
+    config = api.get(f"/api/jobs/{found.group()}").json()["config"]
+    assert (config["scorer"], config["review_evidence"]) == ("semantic", "gaps")

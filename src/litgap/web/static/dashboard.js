@@ -236,6 +236,10 @@ function presetConfig() {
   }
   const mode = $("preset-mode").value;
   if (mode) config.run_mode = mode;
+  const scorer = $("preset-scorer").value;
+  if (scorer) config.scorer = scorer;
+  const review = $("preset-review").value;
+  if (review) config.review_evidence = review;
   return config;
 }
 
