@@ -9,7 +9,7 @@ would slow every request; and a thread cannot be stopped, while a process can.
   after KILL_GRACE_SECONDS): the work stops at once, and a fresh worker takes the slot.
 - A `timeout` kills the worker the same way and raises WorkTimedOut.
 - A worker that dies (a crash, an OOM kill) fails only the call it ran, with WorkerDied.
-- Workers run niced (WORKER_NICENESS): requests keep the CPU when analysis wants it all.
+- Workers run niced and SCHED_IDLE: requests keep the CPU when analysis wants it all.
 
 Workers start lazily, from a fork server that has imported the pipeline once (so a
 worker is ready in milliseconds and the parent's threads are never forked). Pools are
@@ -80,6 +80,10 @@ def _serve(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
+    # And below every normal process (Linux): bench/load.py --mode users measured answer
+    # p99 170 -> 117 ms and /api/me p99 beside six big jobs 32 -> 12 ms, more jobs done.
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     while True:
         try:
             message = conn.recv_bytes()
