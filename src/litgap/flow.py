@@ -151,7 +151,8 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
 # reader checks its own clock between library calls, so this only catches one call that
 # runs away (a small PDF whose content inflates to gigabytes of text).
 READ_GRACE_SECONDS = 5.0
-BOUNDED_SUFFIXES = (".pdf",)  # the formats a library call can spend unbounded time on
+# The one format read through the cache whose library call can run unbounded.
+BOUNDED_SUFFIXES = (".pdf",)
 
 
 async def _read_bounded(ctx: JobContext, inputs: JobInputs) -> JobInputs:
@@ -160,18 +161,17 @@ async def _read_bounded(ctx: JobContext, inputs: JobInputs) -> JobInputs:
     and reported as skipped, and the job goes on."""
     limit = inputs.limits.max_file_seconds + READ_GRACE_SECONDS
     unreadable = []
-    for path in inputs.corpus_paths():
-        if path.suffix.lower() not in BOUNDED_SUFFIXES:
-            continue
+    # One call finds what the cache lacks: a continuation or a replay reads only those.
+    for name in await ctx.compute(stages.unread_files, inputs, BOUNDED_SUFFIXES):
         try:
-            await ctx.compute_within(limit, stages.read_file, inputs, path.name)
+            await ctx.compute_within(limit, stages.read_file, inputs, name)
         except (WorkTimedOut, WorkerDied) as err:
             reason = (
                 f"reading took longer than {limit:g} s (max_file_seconds) and was stopped"
                 if isinstance(err, WorkTimedOut)
                 else f"its reader crashed ({err.detail})"
             )
-            unreadable.append((path.name, reason))
+            unreadable.append((name, reason))
     return replace(inputs, unreadable=tuple(unreadable)) if unreadable else inputs
 
 

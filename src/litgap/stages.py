@@ -174,6 +174,23 @@ def _with_unreadable(corpus: Corpus | None, unreadable: tuple[tuple[str, str], .
     return pipeline.Corpus(corpus.papers, corpus.skipped + skipped) if skipped else corpus
 
 
+def unread_files(inputs: JobInputs, suffixes: tuple[str, ...]) -> list[str]:
+    """The corpus files with one of `suffixes` whose extraction is not cached yet: the
+    ones a bounded read must look at (a continuation's or a replay's others are)."""
+    from litgap.pipeline.ingest.pdf import CACHE_NAMESPACE, cache_key_for
+
+    cache = inputs.cache()
+    names = []
+    for path in inputs.corpus_paths():
+        if path.suffix.lower() not in suffixes:
+            continue
+        with path.open("rb") as handle:
+            sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+        if cache is None or cache.get(CACHE_NAMESPACE, cache_key_for(sha256)) is None:
+            names.append(path.name)
+    return names
+
+
 def read_file(inputs: JobInputs, name: str) -> None:
     """Read one corpus file into the extraction cache (the flow bounds this call's time:
     one library call on a hostile PDF can run far past the reader's own checks)."""
