@@ -335,3 +335,14 @@ def test_prompt_timeout_of_true_is_422_not_one_second(api: Api) -> None:
         response.json()["detail"]
         == "config -> prompt_timeouts -> run_mode: Input should be a valid integer"
     )
+
+
+def test_a_misnamed_upload_field_is_422_naming_it_and_creates_nothing(api: Api) -> None:
+    files = [
+        ("files", ("a.txt", b"Roof catchment yield from rainfall.", "text/plain")),
+        ("framework", ("f.json", b"{}", "application/json")),
+    ]
+    response = api.post("/api/jobs", files=files)
+    assert response.status_code == 422
+    assert "'framework'" in response.json()["detail"] and "pillars" in response.json()["detail"]
+    assert api.get("/api/jobs").json()["jobs"] == []

@@ -47,6 +47,9 @@ MULTIPART_SCHEMA = upload_body(
 )
 
 
+UPLOAD_FIELDS = frozenset({"files", "pillars", "config", "sample"})
+
+
 def _json_config(raw: str | None) -> Any:
     if raw is None or raw == "":
         return None
@@ -81,6 +84,12 @@ async def create_job(request: Request, rt: RuntimeDep, user: OperatorUser) -> Jo
     if not ctype.startswith("multipart/form-data"):
         raise InvalidInput("send multipart/form-data (files, pillars, config) or application/json")
     async with request.form(max_files=2000, max_fields=20) as form:
+        # A misnamed field (say, "framework" for "pillars") would be ignored silently
+        # and the job would run on the sample framework.
+        unknown = sorted(set(form.keys()) - UPLOAD_FIELDS)
+        if unknown:
+            expected = ", ".join(sorted(UPLOAD_FIELDS))
+            raise InvalidInput(f"unknown form field {unknown[0][:40]!r}; expected {expected}")
         config = job_service.parse_config(_json_config(_field(form.get("config"))))
         if _field(form.get("sample")) in ("true", "1", "on"):
             row = await _creating(job_service.create_sample_job, rt, config, created_by=user.name)
