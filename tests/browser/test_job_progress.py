@@ -4,7 +4,7 @@ updated by the socket's job_update events."""
 import json
 
 import httpx
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from tests.browser.browser_support import create_sample_job
 
@@ -40,6 +40,14 @@ def test_the_job_list_shows_a_running_jobs_stage_and_eta(page: Page, api: httpx.
 def test_the_job_page_shows_the_stage_and_eta(page: Page, api: httpx.Client) -> None:
     job_id = create_sample_job(api, start=False)
     sockets = relay_with(page)
+
+    # A status change makes the page read the job again: the server's answer must agree
+    # with the event this test sends, or the page rightly shows the job as not started.
+    def running(route: Route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), **STAGE})
+
+    page.route(f"**/api/jobs/{job_id}", running)
     page.goto(f"/jobs/{job_id}")
     expect(page.locator("#live-status")).to_have_text("Live")
     send_update(sockets, job_id)

@@ -10,7 +10,6 @@ import {
   clear,
   context,
   el,
-  events,
   formatPercent,
   jobUrl,
   me,
@@ -410,9 +409,8 @@ document.addEventListener("litgap:show-evidence", (event) => {
   if (subId) openEvidence(subId, true);
 });
 document.addEventListener("litgap:results-rendered", fillGapTexts);
-events.on("job_update", (data) => {
-  if (data.job_id !== jobId || data.status === undefined || data.status === status) return;
-  status = data.status;
+document.addEventListener("litgap:job-status", (event) => {
+  status = event.detail.job.status;
   if (status === "completed") load();
 });
 

@@ -28,6 +28,16 @@ const canOperate = Boolean(me && me.can_operate);
 let job = pageData.job;
 const jobId = job.job_id;
 
+// The other job-page modules learn of status changes from here, with the job as read
+// from the API: whether a live event or a (re)connect's snapshot made this page read it,
+// since a job that finished while the socket was connecting sends no job_update.
+let announcedStatus = job.status;
+function announceStatus() {
+  if (job.status === announcedStatus) return;
+  announcedStatus = job.status;
+  document.dispatchEvent(new CustomEvent("litgap:job-status", { detail: { job } }));
+}
+
 const timeline = new DecisionTimeline();
 const whatIf = new WhatIf((overrides) => replay(overrides));
 
@@ -285,6 +295,7 @@ function renderInputs() {
 }
 
 function renderAll() {
+  announceStatus();
   renderState();
   renderActions();
   renderPending();

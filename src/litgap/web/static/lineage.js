@@ -2,7 +2,7 @@
 // added and what they changed, the family as a small tree, and "Add papers" on a
 // completed job. Writes with textContent only (el), never innerHTML.
 
-import { api, apiJobUrl, clear, el, events, jobUrl, me, pageData, statusBadge } from "./api.js";
+import { api, apiJobUrl, clear, el, jobUrl, me, pageData, statusBadge } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 let job = pageData.job;
@@ -120,9 +120,8 @@ renderTree();
 renderGained();
 
 // A continuation opened while it runs: once it completes, show what it changed.
-events.on("job_update", (data) => {
-  if (data.job_id !== jobId || !data.status || data.status === job.status) return;
-  job = { ...job, status: data.status };
+document.addEventListener("litgap:job-status", (event) => {
+  job = { ...job, status: event.detail.job.status };
   $("add-papers").hidden = !(me && me.can_operate) || job.status !== "completed";
   renderTree();
   renderGained();

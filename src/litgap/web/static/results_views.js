@@ -2,7 +2,7 @@
 // alternative (read from the SVG's own <desc>), and under each gap its four queries
 // with a copy button. Writes with textContent only (el), never innerHTML.
 
-import { api, apiJobUrl, clear, el, events, pageData, toast } from "./api.js";
+import { api, apiJobUrl, clear, el, pageData, toast } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 let job = pageData.job;
@@ -122,10 +122,9 @@ async function render() {
   }
 }
 
-events.on("job_update", async (data) => {
-  if (data.job_id !== jobId || data.status !== "completed") return;
-  job = await api("GET", apiJobUrl(jobId));
-  render();
+document.addEventListener("litgap:job-status", (event) => {
+  job = event.detail.job;
+  if (job.status === "completed") render();
 });
 
 render();
