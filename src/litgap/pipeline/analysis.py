@@ -144,7 +144,7 @@ class Analyzer:
         self._verdicts = VerdictIndex(verdicts or {})
         self._info = scorer_info(scorer, rerank)
         self._report(0.0, "indexing passages")
-        self._index = CorpusIndex(corpus)
+        self._index = CorpusIndex(corpus, cache)
         self._targets = [
             (pillar, req, sub) for pillar in self._pillars for req, sub in pillar.sub_requirements()
         ]

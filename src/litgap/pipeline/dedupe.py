@@ -69,18 +69,60 @@ def _rank(item: Identity) -> tuple[int, str]:
     return (_KIND_RANK.get(item.kind, 1), item.id)
 
 
-def _match(a: Identity, b: Identity) -> str | None:
+@dataclass(frozen=True)
+class _Keys:
+    sha256: str
+    doi: str | None
+    title: str
+
+
+def _keys(item: Identity) -> _Keys:
+    return _Keys(item.sha256, normalise_doi(item.doi), normalise_title(item.title))
+
+
+def _reason(a: _Keys, b: _Keys) -> str | None:
     if a.sha256 and a.sha256 == b.sha256:
         return "same content"
-    doi_a, doi_b = normalise_doi(a.doi), normalise_doi(b.doi)
-    if doi_a and doi_a == doi_b:
+    if a.doi and a.doi == b.doi:
         return "same DOI"
-    if doi_a and doi_b:
+    if a.doi and b.doi:
         return None  # two DOIs: two papers, whatever their titles say
-    title_a = normalise_title(a.title)
-    if title_a and title_a == normalise_title(b.title):
+    if a.title and a.title == b.title:
         return "same title"
     return None
+
+
+class _Kept:
+    """The papers kept so far, indexed by each key: a lookup, not a pass over them all
+    (a 1,000-paper corpus made 500,000 comparisons)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Identity, _Keys]] = []
+        self._by: dict[tuple[str, str], list[int]] = {}
+
+    def add(self, item: Identity, keys: _Keys) -> None:
+        position = len(self.items)
+        self.items.append((item, keys))
+        for field, value in (("sha", keys.sha256), ("doi", keys.doi), ("title", keys.title)):
+            if value:
+                self._by.setdefault((field, value), []).append(position)
+
+    def first_match(self, keys: _Keys) -> tuple[Identity, str] | None:
+        """The earliest kept paper this one duplicates, with the reason."""
+        positions = sorted(
+            {
+                p
+                for field, value in (("sha", keys.sha256), ("doi", keys.doi), ("title", keys.title))
+                if value
+                for p in self._by.get((field, value), [])
+            }
+        )
+        for position in positions:
+            kept, kept_keys = self.items[position]
+            reason = _reason(keys, kept_keys)
+            if reason is not None:
+                return kept, reason
+        return None
 
 
 def find_duplicates(
@@ -88,12 +130,15 @@ def find_duplicates(
 ) -> list[Duplicate]:
     """The duplicates among `papers`, and of `papers` against `existing` (a corpus the
     papers are added to: its papers are always the ones kept). Sorted by paper id."""
-    kept: list[Identity] = list(existing)
+    kept = _Kept()
+    for item in existing:
+        kept.add(item, _keys(item))
     found: list[Duplicate] = []
     for item in sorted(papers, key=_rank):
-        match = next(((k, r) for k in kept if (r := _match(item, k)) is not None), None)
+        keys = _keys(item)
+        match = kept.first_match(keys)
         if match is None:
-            kept.append(item)
+            kept.add(item, keys)
         else:
             found.append(Duplicate(item.id, match[0].id, match[1]))
     return sorted(found, key=lambda d: d.paper)

@@ -3,8 +3,12 @@ read is kept; the report counts papers, not files."""
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from litgap.pipeline import Corpus, Page, Paper, load_corpus
 from litgap.pipeline.dedupe import (
+    Duplicate,
     Identity,
     dedupe_corpus,
     find_duplicates,
@@ -88,3 +92,51 @@ def test_load_corpus_without_dedupe_keeps_both(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("Sand filters for rooftop water\n\nOne text.")
     (tmp_path / "b.txt").write_text("Sand filters for rooftop water\n\nAnother text.")
     assert len(load_corpus([tmp_path], dedupe=False).papers) == 2
+
+
+def pairwise(papers: list[Identity], existing: list[Identity]) -> list[Duplicate]:
+    """The rule as the module states it, one pair at a time: the reference."""
+
+    def reason(a: Identity, b: Identity) -> str | None:
+        if a.sha256 and a.sha256 == b.sha256:
+            return "same content"
+        doi_a, doi_b = normalise_doi(a.doi), normalise_doi(b.doi)
+        if doi_a and doi_a == doi_b:
+            return "same DOI"
+        if doi_a and doi_b:
+            return None
+        title = normalise_title(a.title)
+        return "same title" if title and title == normalise_title(b.title) else None
+
+    kept, found = list(existing), []
+    rank = {"pdf": 0, "text": 1, "database row": 3}
+    for item in sorted(papers, key=lambda i: (rank[i.kind], i.id)):
+        match = next(((k, r) for k in kept if (r := reason(item, k))), None)
+        if match is None:
+            kept.append(item)
+        else:
+            found.append(Duplicate(item.id, match[0].id, match[1]))
+    return sorted(found, key=lambda d: d.paper)
+
+
+identities = st.builds(
+    Identity,
+    id=st.integers(0, 10_000).map(lambda n: f"p{n:05d}"),
+    kind=st.sampled_from(["pdf", "text", "database row"]),
+    sha256=st.sampled_from(["", "s1", "s2", "s3"]),
+    title=st.sampled_from(
+        ["", "A study of rain tanks", "a STUDY of rain-tanks!", "Other paper title"]
+    ),
+    doi=st.sampled_from([None, "10.1/a", "https://doi.org/10.1/A", "10.1/b"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(identities, max_size=12, unique_by=lambda i: i.id),
+    st.lists(identities, max_size=4, unique_by=lambda i: i.id),
+)
+def test_indexed_matching_finds_what_comparing_every_pair_finds(
+    papers: list[Identity], existing: list[Identity]
+) -> None:
+    assert find_duplicates(papers, existing) == pairwise(papers, existing)

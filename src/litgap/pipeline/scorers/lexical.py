@@ -23,11 +23,14 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 
+from litgap.pipeline.cache import Cache
 from litgap.pipeline.corpus import Corpus, Page
 from litgap.pipeline.errors import CorpusError
+from litgap.pipeline.scorers.counts import chunk_spans, merge, paper_counts, word_spans
 from litgap.pipeline.thresholds import CHUNK_WORDS, NOISE_SCORE, STRONG_SCORE
 
-__all__ = ["CHUNK_WORDS", "NOISE_SCORE", "STRONG_SCORE"]  # re-exported: scorers read them here
+# Re-exported: scorers read the thresholds here, tests the cut.
+__all__ = ["CHUNK_WORDS", "NOISE_SCORE", "STRONG_SCORE", "chunk_spans", "word_spans"]
 MIN_PASSAGE_WORDS = 15
 REFERENCE_WORDS = 150
 LENGTH_EXPONENT = 0.23
@@ -46,45 +49,6 @@ STOP_WORDS = sorted(
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-_WHITESPACE = np.array(
-    [
-        *(9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680),
-        *range(0x2000, 0x200B),
-        *(0x2028, 0x2029, 0x202F, 0x205F, 0x3000),
-    ],
-    dtype=np.uint32,
-)
-
-
-def word_spans(text: str) -> tuple[IntArray, IntArray]:
-    """Start and end offsets of the whitespace-separated words of `text`, vectorised."""
-    # One code point per UTF-32 unit, so array positions are str offsets.
-    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    if points.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    space = np.isin(points, _WHITESPACE)
-    word = ~space
-    before = np.concatenate(([False], word[:-1]))
-    after = np.concatenate((word[1:], [False]))
-    starts = np.flatnonzero(word & ~before).astype(np.int64)
-    ends = np.flatnonzero(word & ~after).astype(np.int64) + 1
-    return starts, ends
-
-
-def chunk_spans(text: str, size: int = CHUNK_WORDS) -> tuple[IntArray, IntArray, IntArray]:
-    """Chunks of `size` words: (start, end, word count); a short tail joins the chunk before."""
-    starts, ends = word_spans(text)
-    n = starts.size
-    if n == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    first = np.arange(0, n, size, dtype=np.int64)
-    if first.size > 1 and n - first[-1] < size // 2:
-        first = first[:-1]
-    last = np.concatenate((first[1:], [n])) - 1
-    return starts[first], ends[last], last - first + 1
 
 
 def light_stem(word: str) -> str:
@@ -129,43 +93,33 @@ class Passages:
 class CorpusIndex:
     """The corpus cut into chunks and counted once; passages and queries on demand."""
 
-    def __init__(self, corpus: Corpus) -> None:
+    def __init__(self, corpus: Corpus, cache: Cache | None = None) -> None:
         self.corpus = corpus
+        counted = [paper_counts(p, TOKEN_PATTERN, STOP_WORDS, cache) for p in corpus.papers]
         self.pages: list[Page] = []
         page_paper: list[int] = []
-        texts: list[str] = []
         chunk_page: list[IntArray] = []
-        spans: list[tuple[IntArray, IntArray, IntArray]] = []
-        for p_index, paper in enumerate(corpus.papers):
-            for page in paper.pages:
-                starts, ends, words = chunk_spans(page.text)
-                if starts.size == 0:
-                    continue
-                number = len(self.pages)
-                self.pages.append(page)
-                page_paper.append(p_index)
-                chunk_page.append(np.full(starts.size, number, dtype=np.int64))
-                spans.append((starts, ends, words))
-                texts.extend(
-                    page.text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
-                )
-        if not texts:
+        for p_index, (paper, counts) in enumerate(zip(corpus.papers, counted, strict=True)):
+            # Pages without a word have no chunk and no index.
+            used, local = np.unique(counts.page, return_inverse=True)
+            chunk_page.append(local.astype(np.int64) + len(self.pages))
+            self.pages.extend(paper.pages[i] for i in used.tolist())
+            page_paper.extend([p_index] * used.size)
+        if not self.pages:
             raise CorpusError("the corpus has no words to analyse")
         self.page_paper = np.array(page_paper, dtype=np.int64)
         self.chunk_page = np.concatenate(chunk_page)
-        self.chunk_start = np.concatenate([s[0] for s in spans])
-        self.chunk_end = np.concatenate([s[1] for s in spans])
-        self.chunk_words = np.concatenate([s[2] for s in spans])
+        self.chunk_start = np.concatenate([c.start for c in counted])
+        self.chunk_end = np.concatenate([c.end for c in counted])
+        self.chunk_words = np.concatenate([c.words for c in counted])
+        terms, raw = merge(counted)
+        if not terms:
+            raise CorpusError("the corpus has no words to analyse (only numbers or stop words)")
+        # Fixed to the merged vocabulary: it turns queries into the same columns.
         self._counter = CountVectorizer(
-            token_pattern=TOKEN_PATTERN, stop_words=STOP_WORDS, dtype=np.float64
+            token_pattern=TOKEN_PATTERN, stop_words=STOP_WORDS, vocabulary=terms, dtype=np.float64
         )
-        try:
-            raw = self._counter.fit_transform(texts)
-        except ValueError as err:  # sklearn: "empty vocabulary"
-            raise CorpusError(
-                "the corpus has no words to analyse (only numbers or stop words)"
-            ) from err
-        self._stems, vocabulary = _stem_matrix(self._counter.get_feature_names_out().tolist())
+        self._stems, vocabulary = _stem_matrix(terms)
         self._known = set(vocabulary)
         self.chunk_counts: sp.csr_matrix = sp.csr_matrix(raw @ self._stems)
         self._tfidf = TfidfTransformer(norm=None, sublinear_tf=True).fit(self.chunk_counts)
