@@ -147,22 +147,14 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
     return summary
 
 
-# What reading a file may take beyond max_file_seconds before its worker is killed: the
-# reader checks its own clock between library calls, so this only catches one call that
-# runs away (a small PDF whose content inflates to gigabytes of text).
-READ_GRACE_SECONDS = 5.0
-# The one format read through the cache whose library call can run unbounded.
-BOUNDED_SUFFIXES = (".pdf",)
-
-
 async def _read_bounded(ctx: JobContext, inputs: JobInputs) -> JobInputs:
     """Read each PDF alone, killed past its time bound: the extracted text lands in the
     cache for the stages that follow; a file that could not be read in time is left out
     and reported as skipped, and the job goes on."""
-    limit = inputs.limits.max_file_seconds + READ_GRACE_SECONDS
+    limit = inputs.limits.max_file_seconds + stages.READ_GRACE_SECONDS
     unreadable = []
     # One call finds what the cache lacks: a continuation or a replay reads only those.
-    for name in await ctx.compute(stages.unread_files, inputs, BOUNDED_SUFFIXES):
+    for name in await ctx.compute(stages.unread_files, inputs, stages.BOUNDED_SUFFIXES):
         try:
             await ctx.compute_within(limit, stages.read_file, inputs, name)
         except (WorkTimedOut, WorkerDied) as err:

@@ -38,6 +38,12 @@ if TYPE_CHECKING:
     )
 
 MEMO_ENTRIES = 2  # per worker: enough for a job and its neighbour, bounded in memory
+# What reading a file may take beyond max_file_seconds before its worker is killed: the
+# reader checks its own clock between library calls, so this only catches one call that
+# runs away (a small PDF whose content inflates to gigabytes of text).
+READ_GRACE_SECONDS = 5.0
+# The one format read through the cache whose library call can run unbounded.
+BOUNDED_SUFFIXES = (".pdf",)
 
 
 @dataclass(frozen=True)

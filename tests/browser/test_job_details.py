@@ -102,3 +102,16 @@ def test_operator_cancels_a_waiting_job_from_its_page(page: Page, api: httpx.Cli
     expect(page.get_by_role("dialog", name="Decision needed")).to_be_hidden()
     expect(page.get_by_role("button", name="1 decision waiting")).to_be_hidden()
     expect(page.get_by_role("button", name="Cancel job")).to_be_hidden()
+
+
+def test_a_file_uploaded_twice_is_named_under_inputs(page: Page, api: httpx.Client) -> None:
+    paper = b"Rain tanks in dry years\n\nStorage sized to the dry season."
+    files = [("files", ("tanks.txt", paper)), ("files", ("tanks (1).txt", paper))]
+    created = api.post("/api/jobs", files=files)
+    assert created.status_code == 201, created.text
+    page.goto(f"/jobs/{created.json()['job_id']}")
+    inputs = page.get_by_role("region", name="Inputs")
+    expect(inputs.locator("#inputs-duplicates")).to_have_text(
+        "Uploaded twice: tanks (1).txt = tanks.txt (same content, left out)."
+    )
+    expect(inputs.locator("#inputs-table tbody tr")).to_have_count(2)  # the paper, the framework

@@ -162,6 +162,44 @@ def test_upload_creates_a_job_with_inputs_hashed(api: Api, tmp_path: Path) -> No
     assert job["config"]["run_mode"] == "ONCE"
 
 
+PAPER = b"Data provenance and lineage are tracked for every dataset."
+
+
+def test_a_file_uploaded_twice_is_left_out_and_listed_in_the_response(api: Api) -> None:
+    files = [
+        ("files", ("a.txt", PAPER, "text/plain")),
+        ("files", ("copy of a.txt", PAPER, "text/plain")),
+    ]
+    response = api.post("/api/jobs", files=files)
+    assert response.status_code == 201, response.text
+    [dup] = response.json()["duplicates"]
+    assert (dup["paper"], dup["duplicate_of"], dup["reason"], dup["kept"]) == (
+        "copy of a.txt",
+        "a.txt",
+        "same content",
+        False,
+    )
+    job_id = response.json()["job_id"]
+    job = api.get(f"/api/jobs/{job_id}").json()
+    assert [i["name"] for i in job["inputs"] if i["role"] == "corpus"] == ["a.txt"]
+    assert job["config"]["duplicates"] == [dup]
+    corpus = api.settings.workspace / "jobs" / job_id / "inputs" / "corpus"
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.txt"]
+
+
+def test_keep_duplicates_keeps_a_file_uploaded_twice_and_still_lists_it(api: Api) -> None:
+    files = [
+        ("files", ("a.txt", PAPER, "text/plain")),
+        ("files", ("copy of a.txt", PAPER, "text/plain")),
+    ]
+    config = {"config": '{"keep_duplicates": true}'}
+    response = api.post("/api/jobs", files=files, data=config)
+    assert response.status_code == 201, response.text
+    assert [d["kept"] for d in response.json()["duplicates"]] == [True]
+    job = api.get(f"/api/jobs/{response.json()['job_id']}").json()
+    assert len([i for i in job["inputs"] if i["role"] == "corpus"]) == 2
+
+
 def test_upload_of_unsupported_type_is_422(api: Api) -> None:
     response = api.post(
         "/api/jobs", files=[("files", ("x.exe", b"MZ", "application/octet-stream"))]

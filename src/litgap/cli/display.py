@@ -82,3 +82,13 @@ def print_job(rt: Runtime, job_id: str) -> None:
         console.print(decisions_table(job["prompts"]))
     else:
         console.print(f"[dim]{NO_HISTORY_MESSAGE}[/dim]")
+
+
+def print_duplicates(duplicates: list[dict[str, Any]]) -> None:
+    """The papers an upload found the corpus already had, one line each."""
+    for dup in duplicates:
+        state = "kept" if dup["kept"] else "left out"
+        console.print(
+            f"  duplicate {shown(dup['paper'])} = {shown(dup['duplicate_of'])} "
+            f"({shown(dup['reason'])}; {state})"
+        )

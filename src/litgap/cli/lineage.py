@@ -10,6 +10,7 @@ import typer
 
 from litgap.cli import audit
 from litgap.cli.app import WorkspaceOpt, console, fail, open_workspace
+from litgap.cli.display import print_duplicates
 from litgap.exceptions import LitgapError
 from litgap.services import continuation
 from litgap.services.inputs import CORPUS_SUFFIXES, InputFile
@@ -71,12 +72,7 @@ def jobs_continue(
         console.print(f"Continuation [bold]{new_id}[/bold] of {shown(job_id)}")
         for item in continuation.added_inputs(row):
             console.print(f"  added     {shown(item['name'])}")
-        for dup in row["config"].get("duplicates", []):
-            state = "kept" if dup["kept"] else "left out"
-            console.print(
-                f"  duplicate {shown(dup['paper'])} = {shown(dup['duplicate_of'])} "
-                f"({shown(dup['reason'])}; {state})"
-            )
+        print_duplicates(row["config"].get("duplicates", []))
         compared, final = audit.run_and_compare(rt, job_id, new_id)
     finally:
         rt.close()

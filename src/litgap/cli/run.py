@@ -9,7 +9,7 @@ import typer
 
 from litgap import terminal
 from litgap.cli.app import WorkspaceOpt, console, fail, open_workspace
-from litgap.cli.display import print_job
+from litgap.cli.display import print_duplicates, print_job
 from litgap.events import Event
 from litgap.exceptions import LitgapError, PromptAlreadyResolved
 from litgap.executor.inprocess import run_watching
@@ -68,6 +68,7 @@ def run(
                 item.stream.close()
         job_id = row["job_id"]
         console.print(f"Job [bold]{job_id}[/bold] with {len(paths)} papers")
+        print_duplicates(row["config"].get("duplicates", []))
         asyncio.run(run_here(rt, job_id))
         rt.docs.flush()
         print_job(rt, job_id)

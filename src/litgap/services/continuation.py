@@ -20,11 +20,9 @@ from litgap.config import JobConfig, StoredConfig
 from litgap.exceptions import InvalidInput, NotContinuable
 from litgap.executor import Executor
 from litgap.ids import validate_job_id
-from litgap.pipeline.cache import FileCache
-from litgap.pipeline.ingest import Limits
 from litgap.runtime import Runtime
 from litgap.services.archives import expand_archives
-from litgap.services.duplicates import existing_identities, screen
+from litgap.services.duplicates import bounded_reader, existing_identities, screen
 from litgap.services.inputs import (
     Budget,
     InputFile,
@@ -41,16 +39,6 @@ from litgap.store import prompts as prompt_rows
 Row = dict[str, Any]
 RELATION = "continues"
 REPORT_JSON = "gap_analysis_report.json"
-
-
-def reading_limits(rt: Runtime) -> Limits:
-    """The bounds the run reads files with (flow.py), so a screening read is the run's."""
-    settings = rt.settings
-    return Limits(
-        max_pages=settings.max_pdf_pages,
-        max_file_seconds=settings.max_file_seconds,
-        max_file_chars=settings.max_file_chars,
-    )
 
 
 def read_report(rt: Runtime, job_id: str) -> Row | None:
@@ -141,9 +129,8 @@ def create_continuation(
             corpus_dir,
             new,
             existing_identities(report, parent["inputs"]),
+            read=bounded_reader(rt),
             keep=keep_duplicates,
-            limits=reading_limits(rt),
-            cache=FileCache(rt.workspace.root / "cache"),
         )
         for entry in screening.left_out:
             (corpus_dir / Path(entry["path"]).name).unlink()

@@ -4,20 +4,34 @@ title: see pipeline/dedupe.py), before a job is made of them.
 A file is left out when every paper it holds is a duplicate (a CSV with one new row is
 kept; the pipeline drops its old rows), unless the user keeps duplicates. Each
 duplicate paper is reported: the report counts papers, not files.
+
+Finding a paper's title means reading its file, and one pdfium call on a hostile PDF
+can run for seconds and gigabytes: the serving process never makes it. `bounded_reader`
+reads each PDF in an analysis worker killed past the run's own bound (a file it cannot
+read is screened by its sha256 alone; the run then skips it with the reason), and what
+it extracts lands in the workspace's cache, so the run does not read it again.
 """
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from litgap.pipeline.cache import Cache
+from litgap.executor.pool import WorkerDied, WorkTimedOut, shared_pool
+from litgap.pipeline.cache import Cache, FileCache
 from litgap.pipeline.corpus import Paper
 from litgap.pipeline.dedupe import Identity, find_duplicates, identity
 from litgap.pipeline.ingest import Limits, Source, Unreadable, reader_for
 from litgap.pipeline.ingest.references import link_attachments
+from litgap.runtime import Runtime
+from litgap.stages import BOUNDED_SUFFIXES, READ_GRACE_SECONDS
 
 Row = dict[str, Any]
+# Reads files, given as (path, sha256), into their papers: [] for one it cannot read.
+Reader = Callable[[Sequence[tuple[Path, str]]], list[list[Paper]]]
 
 
 @dataclass
@@ -38,6 +52,47 @@ def read_papers(
     except (Unreadable, OSError):
         return []
     return papers
+
+
+def reading_limits(rt: Runtime) -> Limits:
+    """The bounds the run reads files with (flow.py), so a screening read is the run's."""
+    settings = rt.settings
+    return Limits(
+        max_pages=settings.max_pdf_pages,
+        max_file_seconds=settings.max_file_seconds,
+        max_file_chars=settings.max_file_chars,
+    )
+
+
+def bounded_reader(rt: Runtime) -> Reader:
+    """Reads PDFs in the analysis workers, each killed past its bound; the other
+    formats (text, CSV, BibTeX, RIS: bounded by their size) here."""
+    limits = reading_limits(rt)
+    cache = FileCache(rt.workspace.root / "cache")
+    timeout = limits.max_file_seconds + READ_GRACE_SECONDS
+    processes = rt.settings.analysis_processes
+
+    async def one(path: Path, sha256: str) -> list[Paper]:
+        if path.suffix.lower() not in BOUNDED_SUFFIXES:
+            return read_papers(path, path.name, sha256, limits, cache)
+        pool = shared_pool(processes)
+        with contextlib.suppress(WorkTimedOut, WorkerDied):
+            return await pool.run(
+                read_papers, path, path.name, sha256, limits, cache, timeout=timeout
+            )
+        return []
+
+    async def every(files: Sequence[tuple[Path, str]]) -> list[list[Paper]]:
+        return list(await asyncio.gather(*(one(path, sha) for path, sha in files)))
+
+    def read(files: Sequence[tuple[Path, str]]) -> list[list[Paper]]:
+        if not files:
+            return []
+        # A loop of its own, on a thread of its own: the caller may be on a running loop.
+        with ThreadPoolExecutor(1, thread_name_prefix="litgap-screen") as thread:
+            return thread.submit(asyncio.run, every(files)).result()
+
+    return read
 
 
 def existing_identities(report: Row | None, inputs: Sequence[Row]) -> list[Identity]:
@@ -62,20 +117,14 @@ def existing_identities(report: Row | None, inputs: Sequence[Row]) -> list[Ident
     return found
 
 
-def screen(
-    corpus_dir: Path,
-    new: Sequence[Row],
-    existing: Sequence[Identity] = (),
-    *,
-    keep: bool = False,
-    limits: Limits | None = None,
-    cache: Cache | None = None,
-) -> Screening:
-    """Sort new input entries (files saved in `corpus_dir`) into kept and left out."""
-    limits = limits or Limits()
+def same_content(
+    new: Sequence[Row], existing: Sequence[Identity] = (), *, keep: bool = False
+) -> tuple[Screening, list[Row]]:
+    """The first pass, from the files' sha256 alone (nothing is read): the screening so
+    far and the entries left to read."""
     result = Screening()
     seen_files = {i.sha256: i.id for i in existing if i.sha256}
-    by_file: dict[str, list[Paper]] = {}
+    unseen = []
     for entry in new:
         sha, name = str(entry["sha256"]), str(entry["name"])
         if sha in seen_files:
@@ -84,8 +133,22 @@ def screen(
             (result.kept if keep else result.left_out).append(entry)
             continue
         seen_files[sha] = name
-        path = corpus_dir / Path(str(entry["path"])).name
-        by_file[str(entry["path"])] = read_papers(path, path.name, sha, limits, cache)
+        unseen.append(entry)
+    return result, unseen
+
+
+def screen(
+    corpus_dir: Path,
+    new: Sequence[Row],
+    existing: Sequence[Identity] = (),
+    *,
+    read: Reader,
+    keep: bool = False,
+) -> Screening:
+    """Sort new input entries (files saved in `corpus_dir`) into kept and left out."""
+    result, unseen = same_content(new, existing, keep=keep)
+    read_back = read([(corpus_dir / Path(str(e["path"])).name, str(e["sha256"])) for e in unseen])
+    by_file = {str(e["path"]): papers for e, papers in zip(unseen, read_back, strict=True)}
     # An entry that takes its attached PDF's text is that PDF, not its duplicate.
     linked, _ = link_attachments([p for papers in by_file.values() for p in papers])
     found = {d.paper: d for d in find_duplicates([identity(p) for p in linked], existing)}

@@ -20,6 +20,7 @@ from litgap.pipeline.sample import sample_corpus_paths, sample_framework_path
 from litgap.records import NO_HISTORY_MESSAGE, job_public, pending_prompt, prompt_record
 from litgap.responses import as_text, fingerprint
 from litgap.runtime import Runtime
+from litgap.services.duplicates import same_content
 from litgap.services.inputs import (
     Budget,
     InputFile,
@@ -108,6 +109,7 @@ def create_job(
     try:
         inputs, parsed = _save_inputs(rt, folder / "inputs", files, framework)
         _check_selection(config, parsed)
+        inputs, duplicates = _same_files_once(folder / "inputs", inputs, config.keep_duplicates)
         now = now_iso()
         row: Row = {
             "job_id": job_id,
@@ -118,6 +120,7 @@ def create_job(
                 **config.model_dump(mode="json", exclude_defaults=False),
                 # A replay keeps the original's; a new job, this process's.
                 "settings": getattr(config, "settings", None) or rt.settings.job_values(),
+                **({"duplicates": duplicates} if duplicates else {}),
             },
             "inputs": inputs,
             "transitions": [{"status": JobStatus.DRAFT.value, "at": now}],
@@ -140,6 +143,21 @@ def create_job(
         raise
     rt.events.publish("job_update", with_choices(rt, [job_public(row)])[0])
     return row
+
+
+def _same_files_once(
+    inputs_dir: Path, inputs: list[Row], keep: bool
+) -> tuple[list[Row], list[Row]]:
+    """A file uploaded twice (same sha256, any name) is left out, and listed, unless
+    duplicates are kept. Papers that are the same by DOI or title are found when the run
+    reads the files (reported as skipped, with the paper kept): reading every PDF here
+    would hold the upload's response for the whole extraction."""
+    corpus = [i for i in inputs if i["role"] == "corpus"]
+    screening, _ = same_content(corpus, keep=keep)
+    for entry in screening.left_out:
+        (inputs_dir / entry["path"]).unlink()
+    left_out = {id(entry) for entry in screening.left_out}
+    return [i for i in inputs if id(i) not in left_out], screening.duplicates
 
 
 def _save_inputs(

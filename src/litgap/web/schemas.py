@@ -40,6 +40,8 @@ class JobCreateSample(BaseModel):
 class JobCreated(BaseModel):
     job_id: str
     status: str
+    # Files uploaded twice (same sha256): left out unless config.keep_duplicates.
+    duplicates: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Accepted(BaseModel):

@@ -108,7 +108,8 @@ async def create_job(request: Request, rt: RuntimeDep, user: OperatorUser) -> Jo
             config=config,
             created_by=user.name,
         )
-    return JobCreated(job_id=row["job_id"], status=row["status"])
+    duplicates = (row.get("config") or {}).get("duplicates", [])
+    return JobCreated(job_id=row["job_id"], status=row["status"], duplicates=duplicates)
 
 
 def _check_query(**params: str | None) -> None:

@@ -292,6 +292,14 @@ function renderInputs() {
       ),
     );
   }
+  // A continuation's lineage card lists its duplicates beside what it added.
+  const duplicates = (job.relation !== "continues" && job.config && job.config.duplicates) || [];
+  const note = $("inputs-duplicates");
+  note.hidden = !duplicates.length;
+  note.textContent = duplicates.length
+    ? `Uploaded twice: ${duplicates.map((d) => `${d.paper} = ${d.duplicate_of} (${d.reason}` +
+      `${d.kept ? ", kept" : ", left out"})`).join("; ")}.`
+    : "";
 }
 
 function renderAll() {
