@@ -55,6 +55,7 @@ function renderState() {
 
 function replayBlocker() {
   if (!canOperate) return "Only operators and admins can replay a job.";
+  if (job.status === "draft") return "Nothing to replay yet: the job has not run.";
   if (!(job.prompts || []).length) return `Nothing to replay: ${NO_HISTORY}.`;
   return "";
 }
@@ -286,7 +287,7 @@ function renderInputs() {
         "tr",
         {},
         el("td", { class: "file-name" }, shownValue(input.name)),
-        el("td", {}, shownValue(input.role)),
+        el("td", {}, shownValue(input.role), input.added ? " · added" : ""),
         el("td", { class: "num" }, formatBytes(input.size)),
         el("td", { class: "mono", title: sha }, sha ? `${sha.slice(0, 12)}…` : "—"),
       ),

@@ -2,7 +2,7 @@
 // added and what they changed, the family as a small tree, and "Add papers" on a
 // completed job. Writes with textContent only (el), never innerHTML.
 
-import { api, apiJobUrl, clear, el, jobUrl, me, pageData, statusBadge } from "./api.js";
+import { api, apiJobUrl, clear, el, formatPercent, jobUrl, me, pageData, statusBadge } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 let job = pageData.job;
@@ -64,9 +64,10 @@ async function renderGained() {
     `${closed.length} gap(s) closed; ${gained.length} sub-requirement(s) gained evidence from the new papers.`;
   clear($("lineage-gained-list"),
     gained.map((g) => el("li", {},
-      el("strong", {}, g.id), ` ${g.text || ""} — `,
+      el("strong", {}, g.id), ` ${g.text || ""} `,
+      el("span", { class: "hint" }, `${formatPercent(g.a)} → ${formatPercent(g.b)}`), " — ",
       (g.papers || []).map((p) => p.title || p.paper).join(", "),
-      g.was_gap && !g.gap ? el("span", { class: "badge ok" }, "gap closed") : null,
+      g.was_gap && !g.gap ? [" ", el("span", { class: "badge ok" }, "gap closed")] : null,
     )),
   );
   $("lineage-gained").hidden = false;
