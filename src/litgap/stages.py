@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from litgap import pipeline  # names load on first use: the server imports this module
 from litgap.atomic import write_atomic
 from litgap.pipeline.cache import FileCache
-from litgap.pipeline.ingest import Limits
+from litgap.pipeline.ingest import Limits, Source, Unreadable, reader_for
 
 if TYPE_CHECKING:
     from litgap.pipeline import (
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         Corpus,
         Framework,
         IterationResult,
+        Paper,
         ReportContext,
         SubResult,
     )
@@ -204,6 +205,20 @@ def read_file(inputs: JobInputs, name: str) -> None:
         pipeline.load_corpus(
             [inputs.inputs_dir / "corpus" / name], limits=inputs.limits, cache=inputs.cache()
         )
+
+
+def read_papers(
+    path: Path, name: str, sha256: str, limits: Limits, cache: FileCache | None = None
+) -> list[Paper]:
+    """The papers of one file, for screening an upload; none when it cannot be read (the
+    run reports why). What is extracted lands in `cache`: the run does not read it again.
+    Here, not in the services, so that a worker unpickling it imports no server code."""
+    try:
+        source = Source(name, name, path.read_bytes(), sha256, cache)
+        papers, _ = reader_for(path.suffix)(source, limits)
+    except (Unreadable, OSError):
+        return []
+    return papers
 
 
 def read_inputs(inputs: JobInputs) -> InputsRead:
