@@ -13,7 +13,6 @@ from litgap import stages
 from litgap.context import JobContext
 from litgap.exceptions import LitgapError
 from litgap.executor.pool import WorkerDied, WorkTimedOut
-from litgap.pipeline.ingest import Limits
 from litgap.report_context import report_context
 from litgap.responses import PromptSpec
 from litgap.review import review_evidence
@@ -95,14 +94,9 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
     """
     config = ctx.config
     workspace = ctx.runtime.workspace
-    settings = ctx.runtime.settings
     inputs = JobInputs(
         inputs_dir=workspace.inputs_dir(ctx.job_id),
-        limits=Limits(
-            max_pages=settings.max_pdf_pages,
-            max_file_seconds=settings.max_file_seconds,
-            max_file_chars=settings.max_file_chars,
-        ),
+        limits=stages.reading_limits(ctx.runtime.settings),
         cache_dir=workspace.root / "cache",
         dedupe=not config.keep_duplicates,
     )

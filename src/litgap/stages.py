@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         ReportContext,
         SubResult,
     )
+    from litgap.settings import Settings
 
 MEMO_ENTRIES = 2  # per worker: enough for a job and its neighbour, bounded in memory
 # What reading a file may take beyond max_file_seconds before its worker is killed: the
@@ -205,6 +206,15 @@ def read_file(inputs: JobInputs, name: str) -> None:
         pipeline.load_corpus(
             [inputs.inputs_dir / "corpus" / name], limits=inputs.limits, cache=inputs.cache()
         )
+
+
+def reading_limits(settings: Settings) -> Limits:
+    """The bounds every read of a corpus file applies: the run's and an upload's screening."""
+    return Limits(
+        max_pages=settings.max_pdf_pages,
+        max_file_seconds=settings.max_file_seconds,
+        max_file_chars=settings.max_file_chars,
+    )
 
 
 def read_papers(

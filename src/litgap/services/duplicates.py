@@ -24,10 +24,9 @@ from litgap.executor.pool import WorkerDied, WorkTimedOut, shared_pool
 from litgap.pipeline.cache import FileCache
 from litgap.pipeline.corpus import Paper
 from litgap.pipeline.dedupe import Identity, find_duplicates, identity
-from litgap.pipeline.ingest import Limits
 from litgap.pipeline.ingest.references import link_attachments
 from litgap.runtime import Runtime
-from litgap.stages import BOUNDED_SUFFIXES, READ_GRACE_SECONDS, read_papers
+from litgap.stages import BOUNDED_SUFFIXES, READ_GRACE_SECONDS, read_papers, reading_limits
 
 Row = dict[str, Any]
 # Reads files, given as (path, sha256), into their papers: [] for one it cannot read.
@@ -41,20 +40,10 @@ class Screening:
     duplicates: list[Row] = field(default_factory=list)  # one per duplicate paper
 
 
-def reading_limits(rt: Runtime) -> Limits:
-    """The bounds the run reads files with (flow.py), so a screening read is the run's."""
-    settings = rt.settings
-    return Limits(
-        max_pages=settings.max_pdf_pages,
-        max_file_seconds=settings.max_file_seconds,
-        max_file_chars=settings.max_file_chars,
-    )
-
-
 def bounded_reader(rt: Runtime) -> Reader:
     """Reads PDFs in the analysis workers, each killed past its bound; the other
     formats (text, CSV, BibTeX, RIS: bounded by their size) here."""
-    limits = reading_limits(rt)
+    limits = reading_limits(rt.settings)
     cache = FileCache(rt.workspace.root / "cache")
     timeout = limits.max_file_seconds + READ_GRACE_SECONDS
     processes = rt.settings.analysis_processes

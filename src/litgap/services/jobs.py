@@ -156,8 +156,8 @@ def _same_files_once(
     screening, _ = same_content(corpus, keep=keep)
     for entry in screening.left_out:
         (inputs_dir / entry["path"]).unlink()
-    left_out = {id(entry) for entry in screening.left_out}
-    return [i for i in inputs if id(i) not in left_out], screening.duplicates
+    left_out = {entry["path"] for entry in screening.left_out}
+    return [i for i in inputs if i["path"] not in left_out], screening.duplicates
 
 
 def _save_inputs(

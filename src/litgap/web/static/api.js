@@ -145,6 +145,11 @@ export function formatMs(ms) {
   return `${minutes} min ${Math.round(seconds % 60)} s`;
 }
 
+/** One duplicate an upload's screening found, as the job page words it. */
+export function duplicateText(d) {
+  return `${d.paper} = ${d.duplicate_of} (${d.reason}${d.kept ? ", kept" : ", left out"})`;
+}
+
 export function formatPercent(value, digits = 1) {
   if (value === null || value === undefined || Number.isNaN(Number(value))) return "—";
   return `${Number(value).toFixed(digits)} %`;

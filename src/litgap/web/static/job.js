@@ -8,6 +8,7 @@ import {
   apiJobUrl,
   add,
   clear,
+  duplicateText,
   el,
   events,
   formatBytes,
@@ -298,8 +299,7 @@ function renderInputs() {
   const note = $("inputs-duplicates");
   note.hidden = !duplicates.length;
   note.textContent = duplicates.length
-    ? `Uploaded twice: ${duplicates.map((d) => `${d.paper} = ${d.duplicate_of} (${d.reason}` +
-      `${d.kept ? ", kept" : ", left out"})`).join("; ")}.`
+    ? `Uploaded twice: ${duplicates.map(duplicateText).join("; ")}.`
     : "";
 }
 

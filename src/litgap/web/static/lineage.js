@@ -2,7 +2,7 @@
 // added and what they changed, the family as a small tree, and "Add papers" on a
 // completed job. Writes with textContent only (el), never innerHTML.
 
-import { api, apiJobUrl, clear, el, formatPercent, jobUrl, me, pageData, statusBadge } from "./api.js";
+import { api, apiJobUrl, clear, duplicateText, el, formatPercent, jobUrl, me, pageData, statusBadge } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 let job = pageData.job;
@@ -43,7 +43,7 @@ function renderAdded() {
     const left = duplicates.filter((d) => !d.kept).length;
     $("lineage-duplicates").textContent =
       `${duplicates.length} duplicate paper(s) found, ${left} left out: ` +
-      duplicates.map((d) => `${d.paper} = ${d.duplicate_of} (${d.reason})`).join("; ");
+      duplicates.map(duplicateText).join("; ");
     $("lineage-duplicates").hidden = false;
   }
   $("lineage-added").hidden = false;
