@@ -200,6 +200,19 @@ def test_keep_duplicates_keeps_a_file_uploaded_twice_and_still_lists_it(api: Api
     assert len([i for i in job["inputs"] if i["role"] == "corpus"]) == 2
 
 
+def test_a_text_file_that_is_not_utf8_is_422_naming_the_byte_and_creates_nothing(
+    api: Api,
+) -> None:
+    before = set((api.settings.workspace / "jobs").iterdir())
+    files = [("files", ("ok.txt", PAPER)), ("files", ("notes.txt", b"Rain \xed\xa0\x80 tanks"))]
+    response = api.post("/api/jobs", files=files)
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "file 'notes.txt' is not text: not UTF-8 text (byte 0xed at offset 5)"
+    )
+    assert set((api.settings.workspace / "jobs").iterdir()) == before
+
+
 def test_upload_of_unsupported_type_is_422(api: Api) -> None:
     response = api.post(
         "/api/jobs", files=[("files", ("x.exe", b"MZ", "application/octet-stream"))]

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from litgap.exceptions import InvalidInput, PayloadTooLarge
+from litgap.pipeline.ingest.text import NotText, decode_text
 
 CORPUS_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".csv", ".bib", ".ris", ".zip")
+# Read by decode_text's strict rule; BibTeX and RIS exports get their readers' fallbacks.
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".csv")
 CHUNK = 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._()\- ]+")
 
@@ -79,6 +82,8 @@ def save_corpus_files(
         sha, size = save_stream(item.stream, corpus_dir / name, budget)
         if size == 0:
             raise InvalidInput(f"file {item.name[:100]!r} is empty")
+        if name.lower().endswith(TEXT_SUFFIXES):
+            _check_text_file(corpus_dir / name, item.name)
         saved.append(
             {
                 "role": "corpus",
@@ -89,6 +94,15 @@ def save_corpus_files(
             }
         )
     return saved
+
+
+def _check_text_file(path: Path, shown: str) -> None:
+    """A text upload must be text by the readers' own rule (`decode_text`): refused here
+    with the reason, not accepted and then skipped by the run."""
+    try:
+        decode_text(path.read_bytes())
+    except NotText as err:
+        raise InvalidInput(f"file {shown[:100]!r} is not text: {err.reason}") from err
 
 
 def check_corpus_names(files: Iterable[InputFile]) -> None:
