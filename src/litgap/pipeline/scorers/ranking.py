@@ -70,15 +70,40 @@ def collect(
     return Ranked(best, where, top_rows, top_scores)
 
 
+def top_rows(
+    passages: Passages, scores: Callable[[int, int], FloatArray], n_queries: int, keep: int
+) -> list[IntArray]:
+    """Per query, the rows of its `keep` best passages by `scores`, whatever their sign
+    (rounded and tie-broken as in `collect`)."""
+    rows = [np.zeros(0, dtype=np.int64) for _ in range(n_queries)]
+    values = [np.zeros(0) for _ in range(n_queries)]
+    if passages.count == 0 or n_queries == 0:
+        return rows
+    paper_first = np.flatnonzero(np.r_[True, passages.paper[1:] != passages.paper[:-1]])
+    bounds = np.r_[paper_first, passages.count]
+    for lo, hi in blocks(bounds):
+        r0, r1 = int(bounds[lo]), int(bounds[hi])
+        block = np.round(scores(r0, r1), SCORE_DECIMALS)
+        _merge_top(block, r0, keep, rows, values, floor=-np.inf)
+    return rows
+
+
 def _merge_top(
-    block: FloatArray, r0: int, keep: int, top_rows: list[IntArray], top_scores: list[FloatArray]
+    block: FloatArray,
+    r0: int,
+    keep: int,
+    top_rows: list[IntArray],
+    top_scores: list[FloatArray],
+    *,
+    floor: float = np.nextafter(0.0, 1.0),
 ) -> None:
-    """Merges a block's best passages per query into the running lists (exact, tie-stable)."""
+    """Merges a block's best passages per query scoring at least `floor` (by default:
+    above 0) into the running lists (exact, tie-stable)."""
     k = min(keep, block.shape[0])
     # Every score reaching a query's k-th best is a candidate (ties included), so the
     # cut below is exact whatever the partition algorithm picks.
     kth = -np.partition(-block, k - 1, axis=0)[k - 1]
-    candidates = (block >= np.maximum(kth, np.nextafter(0.0, 1.0))[None, :]).T
+    candidates = (block >= np.maximum(kth, floor)[None, :]).T
     for query in np.flatnonzero(candidates.any(axis=1)).tolist():
         local = np.flatnonzero(candidates[query])
         rows = np.concatenate((top_rows[query], local + r0))
