@@ -20,7 +20,8 @@ score of the set), because its probabilities are calibrated for ranking, not as
 evidence strength.
 
 Each sub-requirement keeps its EVIDENCE_PER_SUB best passages (several per paper
-allowed), each with a stable evidence_id (`evidence_id`), and per paper its best score.
+allowed, but none overlapping a better one: the same text is listed once, in its best
+cut), each with a stable evidence_id (`evidence_id`), and per paper its best score.
 
 Reviewer verdicts (`verdicts`: evidence_id -> "accept" | "reject") apply as follows.
 A rejected passage no longer counts: its score is 0 for every sub-requirement, so it
@@ -72,7 +73,7 @@ from litgap.pipeline.scorers.lexical import (
     combine,
     top_terms,
 )
-from litgap.pipeline.scorers.ranking import Ranked, collect
+from litgap.pipeline.scorers.ranking import Ranked, collect, without_overlaps
 from litgap.pipeline.thresholds import SUPPORT_SCORE
 from litgap.pipeline.verdicts import VerdictIndex
 
@@ -294,9 +295,12 @@ class Analyzer:
             # A passage found by both queries keeps its higher score, once.
             order = np.lexsort((merged_rows, -merged))
             _, first = np.unique(merged_rows[order], return_index=True)
-            keep = order[np.sort(first)][:EVIDENCE_PER_SUB]
-            top_rows.append(merged_rows[keep])
-            top_scores.append(merged[keep])
+            keep = order[np.sort(first)]
+            rows_kept, scores_kept = without_overlaps(
+                passages, merged_rows[keep], merged[keep], EVIDENCE_PER_SUB
+            )
+            top_rows.append(rows_kept)
+            top_scores.append(scores_kept)
         return Ranked(best, where, top_rows, top_scores)
 
     def _rerank(self, ranked: Ranked, rows: list[int], passages: Passages) -> None:

@@ -71,6 +71,28 @@ def test_evidence_is_ranked_best_first() -> None:
     assert [e.rank for e in evidence] == list(range(1, len(evidence) + 1))
 
 
+def long_nitrogen_paper() -> Corpus:
+    """One long paper that says the same thing all through, and one that says it once."""
+    said = "Nitrogen fixation by legume root nodules feeds the next crop of wheat."
+    filler = "The trial plots were weeded by hand and sown in rows each spring."
+    body = " ".join(said if i % 3 == 0 else filler for i in range(120))
+    return Corpus((paper("long.txt", body), paper("once.txt", f"{filler} {said} {filler}")))
+
+
+@pytest.mark.parametrize("iterations", [1, 3])
+def test_no_two_listed_passages_overlap(iterations: int) -> None:
+    analyzer = Analyzer(long_nitrogen_paper(), FRAMEWORK, [SOIL])
+    result = analyzer.iterate(None)
+    for _ in range(iterations - 1):
+        result = analyzer.iterate(result)
+    for sub in result.subs:
+        for a, b in itertools.combinations(sub.evidence, 2):
+            same_place = (a.paper, a.page) == (b.paper, b.page)
+            assert not (same_place and a.start < b.end and b.start < a.end), (sub.id, a, b)
+    evidence = result.sub("Sub-S1.1").evidence
+    assert len(evidence) > 5 and {e.paper for e in evidence} == {"long.txt", "once.txt"}
+
+
 def test_only_the_selected_pillars_are_analysed() -> None:
     result = analyse([WATER]).iterate(None)
     assert result.pillars == (WATER,)

@@ -40,7 +40,8 @@ def collect(
     rejected: BoolArray | None = None,
 ) -> Ranked:
     """Runs `scores` over the blocks and keeps, per query, the `keep` best passages with
-    a score above 0, and for every (paper, query) the best score and its passage row.
+    a score above 0 that do not overlap a better one (`without_overlaps`), and for every
+    (paper, query) the best score and its passage row.
 
     `rejected` marks passages that count for nothing (a reviewer's verdict).
     """
@@ -52,6 +53,9 @@ def collect(
         return Ranked(best, where, top_rows, top_scores)
     paper_first = np.flatnonzero(np.r_[True, passages.paper[1:] != passages.paper[:-1]])
     bounds = np.r_[paper_first, passages.count]
+    # Each kept passage hides at most span - 1 overlapping ones, so the `keep` best
+    # without overlaps are among the keep * span best: an exact cut.
+    wide = keep * overlap_span(passages)
     for lo, hi in blocks(bounds):
         r0, r1 = int(bounds[lo]), int(bounds[hi])
         block = np.round(scores(r0, r1), SCORE_DECIMALS)
@@ -66,8 +70,44 @@ def collect(
         papers = passages.paper[paper_first[lo:hi]]
         best[papers] = top
         where[papers] = first
-        _merge_top(block, r0, keep, top_rows, top_scores)
+        _merge_top(block, r0, wide, top_rows, top_scores)
+    for query in range(n_queries):
+        top_rows[query], top_scores[query] = without_overlaps(
+            passages, top_rows[query], top_scores[query], keep
+        )
     return Ranked(best, where, top_rows, top_scores)
+
+
+def overlap_span(passages: Passages) -> int:
+    """One more than the most passages a passage of this cut can overlap."""
+    if passages.count < 2:
+        return 1
+    window = int(np.diff(passages.aggregate.indptr).max())
+    first = passages.aggregate.indices[passages.aggregate.indptr[:-1]]
+    steps = np.diff(first)[passages.page[1:] == passages.page[:-1]]
+    stride = int(steps[steps > 0].min()) if (steps > 0).any() else window
+    return 2 * -(-window // stride) - 1
+
+
+def without_overlaps(
+    passages: Passages, rows: IntArray, scores: FloatArray, keep: int
+) -> tuple[IntArray, FloatArray]:
+    """The best `keep` of rows (best first) that overlap no better one: one paper's text
+    is listed once, in its best cut, and the other places fill the list."""
+    kept: list[int] = []
+    for at, row in enumerate(rows.tolist()):
+        page, start, end = passages.page[row], passages.start[row], passages.end[row]
+        if not any(
+            passages.page[rows[k]] == page
+            and passages.start[rows[k]] < end
+            and start < passages.end[rows[k]]
+            for k in kept
+        ):
+            kept.append(at)
+            if len(kept) == keep:
+                break
+    picked = np.array(kept, dtype=np.int64)
+    return rows[picked], scores[picked]
 
 
 def top_rows(
