@@ -2,6 +2,7 @@
 decision search; who may do what."""
 
 import io
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -266,3 +267,40 @@ def test_cross_job_search_pages_through_its_matches(api: Api) -> None:
         if cursor is None:
             break
     assert seen == matching[::-1]
+
+
+def run_semantic_sample(api: Api) -> dict[str, Any]:
+    job_id = create_sample(api, {"scorer": "semantic"})
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        for answer in ("ALL", "ONCE"):
+            ask = api.next_prompt(ws, job_id)
+            api.post(f"/api/prompts/{ask['prompt_id']}/respond", json={"response": answer})
+        job = api.wait_finished(ws, job_id)
+    assert job["status"] == "completed", job["error"]
+    return job
+
+
+def test_a_semantic_replay_reproduces_the_original_exactly(api: Api) -> None:
+    original = run_semantic_sample(api)
+    again = replay(api, original["job_id"])
+    compared = api.get(f"/api/jobs/{original['job_id']}/diff/{again['job_id']}", who="viewer")
+    assert compared.json()["verdict"] == "reproduced exactly"
+
+
+def test_a_replay_with_other_model_files_installed_is_409_naming_the_file(api: Api) -> None:
+    job_id = run_semantic_sample(api)["job_id"]
+    # As if it had been scored by other weights than the installed ones.
+    report = runtime_of(api).workspace.results_dir(job_id) / "gap_analysis_report.json"
+    data = json.loads(report.read_bytes())
+    data["scorer"]["model"]["files"]["bge_small_en/model.onnx"] = "ab" * 32
+    report.write_text(json.dumps(data), encoding="utf-8")
+    jobs_before = len(api.get("/api/jobs").json()["jobs"])
+    response = api.post(f"/api/jobs/{job_id}/replay")
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith(
+        f"job {job_id!r} was scored with model file 'bge_small_en/model.onnx' "
+        "(sha256 abababababab…), and here it is sha256 "
+    )
+    assert response.json()["detail"].endswith(": a re-run could not reproduce its scores")
+    assert len(api.get("/api/jobs").json()["jobs"]) == jobs_before

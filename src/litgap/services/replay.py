@@ -23,6 +23,7 @@ from litgap.responses import validate_response
 from litgap.runtime import Runtime
 from litgap.services.inputs import file_sha256
 from litgap.services.jobs import copy_inputs, start_job
+from litgap.services.scoring_model import check_same_models
 from litgap.status import JobStatus, PromptStatus
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
@@ -156,8 +157,9 @@ def new_job_from(
 ) -> Row:
     """A draft job made from `original`: its inputs hard-linked and checked by sha256,
     `config` as given, lineage (`parent_job_id`, `relation`) recorded. Shared by replay
-    and revision. Raises NotReplayable when the inputs changed; nothing is left behind
-    on error."""
+    and revision. Raises NotReplayable when the inputs changed or the installed models
+    are not those the original was scored with; nothing is left behind on error."""
+    check_same_models(rt, original["job_id"])
 
     def same_inputs(new_id: str) -> tuple[StoredConfig, list[Row]]:
         _check_inputs(rt, original, new_id)
