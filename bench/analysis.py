@@ -20,6 +20,7 @@ Goals on 2 cores (issue 18): lexical at most 10 s for 1,000 papers; semantic at 
 
 import argparse
 import json
+import os
 import random
 import resource
 import sys
@@ -126,10 +127,10 @@ def semantic(root: Path, papers: int, length: int, generated: Path) -> bool:
         paths.append(path)
     corpus = load_corpus(paths)
     cache = FileCache(root / "cache")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     first = Analyzer(corpus, fw, fw.pillar_names(), scorer="semantic", cache=cache)
     first.iterate(None)
-    first_s = time.perf_counter() - started
+    first_s, first_cpu = time.perf_counter() - started, time.process_time() - cpu
     embedder = first._scorer.embedder  # type: ignore[attr-defined]
     started = time.perf_counter()
     again = Analyzer(corpus, fw, fw.pillar_names(), scorer="semantic", cache=cache)
@@ -147,6 +148,9 @@ def semantic(root: Path, papers: int, length: int, generated: Path) -> bool:
         f"ratio {first_s / SEMANTIC_GOAL_SECONDS:.2f}); transformer embedded "
         f"{embedder.texts_run:,} chunks ({embedder.texts_run / chunks:.1%} of the corpus)"
     )
+    # On a busy machine wall time measures the neighbours; CPU time is what the run
+    # asks of the cores (the transformer's share runs on two threads).
+    print(f"               CPU time {first_cpu:.1f} s; machine load {os.getloadavg()[0]:.1f}")
     print(
         f"  re-run:      {again_s:6.2f} s  (goal <= {GOAL_SECONDS:.0f} s; ratio "
         f"{again_s / GOAL_SECONDS:.2f}); chunks embedded {again_embedder.texts_run}, "
