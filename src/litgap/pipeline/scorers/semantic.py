@@ -62,7 +62,7 @@ CANDIDATES = 30  # passages per query that the transformer judges (>= EVIDENCE_P
 # run needs or what the cache holds. Three, the first iteration's stride, so that its
 # passages (six chunks every three) cover whole groups.
 CHUNK_GROUP = 3
-GROUP_CHUNKS = 4096  # chunks between progress reports
+PROGRESS_GROUPS = 1024  # groups embedded between progress reports
 
 Progress = Callable[[float, str], None]
 
@@ -215,11 +215,15 @@ class SemanticScorer:
         ends = self._group_end[missing]
         total = int((ends - missing).sum())
         done = 0
-        for lo, hi in zip(missing.tolist(), ends.tolist(), strict=True):
-            self._dense[lo:hi] = self.embedder.embed(self._texts(lo, hi))
-            self._have[lo:hi] = True
-            before, done = done, done + hi - lo
-            if self._progress is not None and (done // GROUP_CHUNKS > before // GROUP_CHUNKS):
+        for at in range(0, missing.size, PROGRESS_GROUPS):
+            cut = slice(at, at + PROGRESS_GROUPS)
+            spans = list(zip(missing[cut].tolist(), ends[cut].tolist(), strict=True))
+            vectors = self.embedder.embed_groups([self._texts(lo, hi) for lo, hi in spans])
+            for (lo, hi), group in zip(spans, vectors, strict=True):
+                self._dense[lo:hi] = group
+                self._have[lo:hi] = True
+                done += hi - lo
+            if self._progress is not None:
                 self._progress(done / total, f"embedding passages: {done} of {total} chunks")
         for paper in np.unique(np.searchsorted(self._bounds, missing, side="right") - 1).tolist():
             self._store(paper)
