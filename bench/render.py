@@ -3,12 +3,15 @@
 Two reports: the sample job's (10 papers, 3 pillars, two iterations) and one of a
 400-pillar framework over the sample corpus (tests/big_inputs.big_framework). Prints
 the time of each chart, of report.html and of the whole `render_outputs`, and the
-ratio to the goal (at most 0.3 s for the sample, 5 s for 400 pillars, on 2 cores).
+ratio to the goal (at most 0.3 s for the sample, 5 s for 400 pillars, on 2 cores); and
+gap_analysis_report.json as written before issue 19 (`json.dumps(indent=2)`, 2.6 s for
+400 pillars) beside today's writer.
 
     .venv/bin/python bench/render.py [--pillars 400] [--repeat 3]
 """
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -34,6 +37,12 @@ from litgap.pipeline.html_report import render_html
 from tests.big_inputs import big_framework
 
 GOALS = {"sample": 0.3, "big": 5.0}
+INDENTED: dict[str, Any] = {
+    "sort_keys": True,
+    "indent": 2,
+    "ensure_ascii": False,
+    "allow_nan": False,
+}
 
 
 def report_for(framework_path: Path) -> dict[str, Any]:
@@ -68,6 +77,9 @@ def measure(label: str, report: dict[str, Any], repeat: int) -> None:
     charts = chart_module.render_charts(report, parent)
     parts.append(("report.html (charts drawn)", lambda: render_html(report, charts, context)))
     parts += [
+        # The writer before issue 19 (Python's own encoder, which indent= forces), beside
+        # today's (pipeline/jsonfile.py: the C encoder, the outer structure indented).
+        ("json.dumps(indent=2), before", lambda: json.dumps(report, **INDENTED)),
         ("gap_analysis_report.json", lambda: report_module.render_json(report)),
         ("coverage.csv", lambda: report_module.render_csv(report)),
         ("report.md", lambda: report_module.render_markdown(report)),
@@ -75,6 +87,9 @@ def measure(label: str, report: dict[str, Any], repeat: int) -> None:
     ]
     for name, work in parts:
         print(f"  {name:28s} {best_of(repeat, work):7.3f} s")
+    before = len(json.dumps(report, **INDENTED).encode()) / 1e6
+    now = len(report_module.render_json(report)) / 1e6
+    print(f"  JSON size: {before:.1f} MB with indent=2, {now:.1f} MB as written")
     total = best_of(repeat, lambda: render_outputs(report, context))
     outputs = render_outputs(report, context)
     sizes = sum(len(v) for v in outputs.values())

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
+from litgap.llm.settings import LLMReviewConfig
 from litgap.settings import check_timeouts
 
 RunMode = Literal["ONCE", "DEEP_LOOP"]
@@ -33,12 +34,22 @@ class JobConfig(BaseModel):
     keep_duplicates: bool = Field(
         default=False, description="Keep papers the corpus already has (same file, DOI or title)"
     )
-    # Evidence engine (pipeline/scorers): lexical is the default, see pipeline/models.py.
+    # Evidence engine (pipeline/scorers): lexical stays the default. The two-stage
+    # semantic scorer is fast enough (bench/analysis.py), but its dense scores count
+    # same-field text as evidence: on the sample it covers the two sub-requirements no
+    # paper addresses (docs/architecture.md, "Scorers").
     scorer: Literal["lexical", "semantic"] = Field(
-        default="lexical", description="lexical (TF-IDF) or semantic (embeddings fused with it)"
+        default="lexical",
+        description="lexical (TF-IDF) or semantic (static vectors pick, embeddings judge)",
     )
     rerank: bool = Field(default=False, description="Re-order top passages by a cross-encoder")
     review_evidence: Literal["none", "gaps", "borderline"] = "none"
+    # The model reviewer (llm/): which passages an LLM judges, and whether its verdicts count.
+    llm_review: LLMReviewConfig | None = None
+    # "ask": after reading the inputs, one `screening` prompt per paper (screening.py).
+    screening: Literal["none", "ask"] = Field(
+        default="none", description="none, or ask: include or exclude each paper, with a reason"
+    )
 
     @field_validator("prompt_timeouts")
     @classmethod
@@ -93,6 +104,9 @@ class ReplayAnswer(BaseModel):
     source: Literal["user", "replay"] | None = None
     answered_by: str | None = None
     note: str | None = None
+    # A model's verdict (llm/review.py): its record's `prompt_data.llm`. Matched by
+    # fingerprint, not occurrence, and applied again without calling the model.
+    llm: dict[str, Any] | None = None
 
 
 class StoredConfig(JobConfig):
@@ -108,6 +122,9 @@ class StoredConfig(JobConfig):
     # A revision's reviews, one per sub-requirement: {id, text, requirement, pillar,
     # passages}; the flow asks them as evidence_review prompts (review.py).
     evidence_reviews: list[dict[str, Any]] = Field(default_factory=list)
+    # A revision's screening decisions, one per paper: {paper, title, ..., stage,
+    # judged_by, note}; the flow asks them as `screening` prompts first (screening.py).
+    screening_plan: list[dict[str, Any]] = Field(default_factory=list)
     # models.scorer_info(scorer, rerank)["model"] at creation: a replay whose installed
     # model files differ can say so instead of silently scoring differently.
     scorer_model: dict[str, Any] | None = None

@@ -126,11 +126,63 @@ class JobContext:
             await self._set_status(JobStatus.RUNNING, f"{spec.type} decided")
         return self._applied(row)
 
+    def reserve(self, prompt_type: str, count: int) -> list[tuple[int, Row | None]]:
+        """Numbers for `count` decisions made concurrently, not asked (the model's
+        verdicts): the same numbers, in the same order, on a resumed
+        run, each with the record already made under it (None when none is). Raises
+        HistoryMismatch when a number holds a decision of another kind."""
+        if self._recorded is None:
+            self._recorded = prompt_rows.last_seq(self.runtime.engine, self.job_id)
+        start = self._seq
+        self._seq += count
+        found: dict[int, Row] = {}
+        if count and start <= self._recorded:
+            rows = prompt_rows.job_prompts(
+                self.runtime.engine, self.job_id, after_seq=start - 1, limit=count
+            )
+            found = {r["seq"]: r for r in rows if r["seq"] < start + count}
+        for seq, row in found.items():
+            if row["type"] != prompt_type or "llm" not in (row["prompt_data"] or {}):
+                raise HistoryMismatch(
+                    f"job {self.job_id}: prompt {seq} was {row['type']!r} but the flow "
+                    f"records a model's {prompt_type!r}"
+                )
+        return [(seq, found.get(seq)) for seq in range(start, start + count)]
+
+    async def record(
+        self,
+        seq: int,
+        spec: PromptSpec,
+        *,
+        response: object,
+        source: PromptSource,
+        answered_by: str | None,
+        requested_at: str,
+        note: str | None = None,
+        replayed_from: str | None = None,
+    ) -> Row:
+        """Record a decision nobody is asked under a number from `reserve` (see
+        PromptBroker.record_async)."""
+        return await self.runtime.broker.record_async(
+            self.job_id,
+            seq,
+            spec,
+            self.timeout_for(spec.type),
+            response=response,
+            source=source,
+            answered_by=answered_by,
+            requested_at=requested_at,
+            note=note,
+            replayed_from=replayed_from,
+        )
+
     def _replay_answer(self, spec: PromptSpec) -> tuple[ReplayAnswer | None, str | None]:
         if not self.config.replay_answers:
             return None, None
         occurrence = self._occurrences[spec.type]
         for answer in self.config.replay_answers:
+            if answer.llm is not None:
+                continue  # a model's verdict: llm/review.py applies it, by fingerprint
             if answer.type == spec.type and answer.occurrence == occurrence:
                 if answer.fingerprint == fingerprint(spec.type, spec.message, spec.options):
                     return answer, None

@@ -16,6 +16,7 @@ from litgap.executor.pool import WorkerDied, WorkTimedOut
 from litgap.report_context import report_context
 from litgap.responses import PromptSpec
 from litgap.review import review_evidence
+from litgap.screening import reasons_for, screen_papers
 from litgap.stages import IterationOutcome, JobInputs, Scoring
 
 RUN_MODES = ["ONCE", "DEEP_LOOP"]
@@ -108,7 +109,14 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
 
     ctx.progress(0.02, "reading inputs")
     inputs = await _read_bounded(ctx, inputs)
-    pillars = (await ctx.compute(stages.read_inputs, inputs)).pillars
+    screening = config.screening == "ask" or bool(config.screening_plan)
+    read = await ctx.compute(stages.read_inputs, inputs, screening)
+    pillars = read.pillars
+    if screening:
+        # Screening comes first: what is excluded is never analysed (and never asked about).
+        reasons = reasons_for(ctx.runtime.settings.screening_reasons)
+        excluded = await screen_papers(ctx, read.papers, config, reasons)
+        inputs = replace(inputs, excluded=excluded)
 
     selection_value = config.pillar_selections
     if selection_value is None:
@@ -124,6 +132,7 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
     outcomes[0] = await step.review(outcomes[0], None)
     if mode == "DEEP_LOOP":
         await _deep_loop(ctx, step, outcomes)
+    model_review = await step.model_review(outcomes) if config.llm_review else None
 
     ctx.progress(0.9, "writing reports")
     # Read off the loop: the parent's manifest hash reads its result files.
@@ -138,7 +147,7 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
         context,  # decisions and lineage for report.html
     )
     ctx.progress(1.0, "done")
-    return summary
+    return {**summary, "llm_review": model_review} if model_review else summary
 
 
 async def _read_bounded(ctx: JobContext, inputs: JobInputs) -> JobInputs:
@@ -175,7 +184,11 @@ class _Steps:
         self.pillars = pillars
         self.scoring = scoring
         config = ctx.config
-        self.reviewing = config.review_evidence != "none" or bool(config.evidence_reviews)
+        self.reviewing = (
+            config.review_evidence != "none"
+            or bool(config.evidence_reviews)
+            or config.llm_review is not None  # the model judges the report's passages
+        )
 
     async def iterate(self, before: IterationOutcome | None) -> IterationOutcome:
         return await self.ctx.compute(
@@ -201,6 +214,24 @@ class _Steps:
             return outcome
         self.scoring = replace(self.scoring, verdicts=tuple(sorted(verdicts.items())))
         return await self.iterate(before)
+
+    async def model_review(self, outcomes: list[IterationOutcome]) -> dict[str, Any]:
+        """The model judges the last iteration's passages (llm/review.py). Its verdicts
+        change the report only when `llm_review.counts`; a reviewer's verdict on the
+        same passage wins. Returns the review's summary for the job's results."""
+        from litgap.llm.review import review_with_model  # httpx only for jobs that use it
+
+        config = self.ctx.config.llm_review
+        assert config is not None
+        run = await review_with_model(self.ctx, outcomes[-1].subs, config)
+        if config.counts:
+            known = dict(self.scoring.verdicts)
+            verdicts = {**run.verdicts, **known}
+            if verdicts != known:
+                self.scoring = replace(self.scoring, verdicts=tuple(sorted(verdicts.items())))
+                before = outcomes[-2] if len(outcomes) > 1 else None
+                outcomes[-1] = await self.iterate(before)
+        return run.summary(config)
 
 
 async def _deep_loop(ctx: JobContext, step: _Steps, outcomes: list[IterationOutcome]) -> None:

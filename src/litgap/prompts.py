@@ -114,6 +114,60 @@ class PromptBroker:
         await rows.insert_prompt_async(self._engine, row)
         return self._opened(row, announce)
 
+    async def record_async(
+        self,
+        job_id: str,
+        seq: int,
+        spec: PromptSpec,
+        timeout_seconds: int,
+        *,
+        response: object,
+        source: PromptSource,
+        answered_by: str | None,
+        requested_at: str,
+        note: str | None = None,
+        replayed_from: str | None = None,
+    ) -> Row:
+        """Store a prompt already answered, in one insert: a decision nobody is asked,
+        such as the model's verdict (llm/review.py). It is never pending, so no person
+        can answer it and no deadline can time it out. `response` None records that no
+        verdict was given (`applied` null); any other is validated as an answer is.
+        Raises InvalidResponse; a second record with this seq violates the store's
+        unique (job_id, seq), so a verdict can never be recorded twice."""
+        row = _pending_row(job_id, seq, spec, timeout_seconds, None)
+        value = (
+            None
+            if response is None
+            else validate_response(
+                row["prompt_id"],
+                row["prompt_data"],
+                response,
+                max_text_chars=self._settings.max_text_response_chars,
+            )
+        )
+        resolved_at = now_iso()
+        row.update(
+            {
+                "status": PromptStatus.ANSWERED.value,
+                "requested_at": requested_at,
+                "resolved_at": resolved_at,
+                "response": value,
+                "applied": value,
+                "applied_text": as_text(value),
+                "source": source.value,
+                "answered_by": answered_by,
+                "note": note[: self._settings.max_note_chars] if note else None,
+                "response_time_ms": _elapsed_ms(requested_at, resolved_at),
+                "replayed_from": replayed_from,
+            }
+        )
+        await rows.insert_prompt_async(self._engine, row)
+        self._docs.mark(job_id)
+        # Told like any resolution (User Decisions updates live); no waiter, no hook:
+        # nothing waits for a recorded verdict, and no suspended run needs waking.
+        self._events.publish("prompt_resolved", {**prompt_record(row), "job_id": job_id})
+        return row
+
     def _opened(self, row: Row, announce: bool) -> Row:
         with self._lock:
             self._open[row["prompt_id"]] = row

@@ -8,19 +8,27 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROMPT_TYPES = ("pillar_selection", "run_mode", "continue", "evidence_review")
+PROMPT_TYPES = ("pillar_selection", "run_mode", "continue", "evidence_review", "screening")
 DEFAULT_TIMEOUTS = {
     "pillar_selection": 300,
     "run_mode": 120,
     "continue": 60,
     "evidence_review": 300,
+    "screening": 300,
 }
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 86400
 # Settings that decide what a job does, read by whichever process runs it (a worker, in
 # a cluster). A job keeps the values of the process that created it (`job_values`, in
 # its stored config) and every run of it applies them (`for_job`), so a dashboard and
 # its workers cannot disagree about a job's timeouts or reading limits.
-JOB_SETTINGS = ("prompt_timeouts", "max_pdf_pages", "max_file_seconds", "max_file_chars")
+JOB_SETTINGS = (
+    "prompt_timeouts",
+    "max_pdf_pages",
+    "max_file_seconds",
+    "max_file_chars",
+    "screening_reasons",
+)
+MAX_REASON_CHARS, MAX_REASONS = 60, 30
 
 
 def check_timeouts(timeouts: dict[str, int]) -> dict[str, int]:
@@ -37,6 +45,23 @@ def check_timeouts(timeouts: dict[str, int]) -> dict[str, int]:
                 f"prompt_timeouts.{key}: {value} is out of range {MIN_TIMEOUT}..{MAX_TIMEOUT} s"
             )
     return timeouts
+
+
+def check_reasons(reasons: list[str]) -> list[str]:
+    """Validate the team's screening reasons (1 to MAX_REASON_CHARS characters, one line,
+    each once), naming the bad one on error."""
+    seen: set[str] = set()
+    for i, reason in enumerate(reasons):
+        one_line = reason == " ".join(reason.split())
+        if not reason or len(reason) > MAX_REASON_CHARS or not one_line:
+            raise ValueError(
+                f"screening_reasons.{i}: {reason[:80]!r} must be 1 to {MAX_REASON_CHARS} "
+                "characters on one line, without leading, trailing or double spaces"
+            )
+        if reason.casefold() in seen:
+            raise ValueError(f"screening_reasons.{i}: {reason!r} is listed twice")
+        seen.add(reason.casefold())
+    return reasons
 
 
 class Settings(BaseSettings):
@@ -60,6 +85,9 @@ class Settings(BaseSettings):
     # Seconds between store checks while a prompt waits: catches answers given by
     # another process (CLI, a second server) when no in-process signal arrives.
     prompt_poll_seconds: float = Field(default=1.0, gt=0)
+    # The team's own reasons for excluding a paper at screening, offered after the
+    # defaults (screening.DEFAULT_REASONS): a JSON list of short texts.
+    screening_reasons: list[str] = Field(default_factory=list, max_length=MAX_REASONS)
     secure_cookies: bool = False
     # Who runs jobs: this process (inprocess), or `litgap worker` processes (queue,
     # which needs a PostgreSQL database_url).
@@ -85,6 +113,11 @@ class Settings(BaseSettings):
     @classmethod
     def _check_timeouts(cls, value: dict[str, int]) -> dict[str, int]:
         return check_timeouts(value)
+
+    @field_validator("screening_reasons")
+    @classmethod
+    def _check_reasons(cls, value: list[str]) -> list[str]:
+        return check_reasons(value)
 
     @model_validator(mode="after")
     def _check_cluster(self) -> "Settings":

@@ -59,6 +59,9 @@ class JobInputs:
     # Files the flow found it cannot read within bounds (their reader was killed), by
     # file name, with the reason: left out of the corpus and reported as skipped.
     unreadable: tuple[tuple[str, str], ...] = ()
+    # Papers a screening decision left out, as (paper id, reason, stage): read, listed
+    # in the PRISMA flow, never analysed.
+    excluded: tuple[tuple[str, str, str], ...] = ()
 
     def cache(self) -> FileCache | None:
         return FileCache(self.cache_dir) if self.cache_dir is not None else None
@@ -85,6 +88,8 @@ class Scoring:
 @dataclass(frozen=True)
 class InputsRead:
     pillars: list[str]
+    # The papers as a screening prompt shows them, when asked for (screening.paper_entry).
+    papers: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,23 @@ def _content_key(inputs: JobInputs) -> str:
 
 
 def _load(inputs: JobInputs) -> tuple[str, Framework, Corpus]:
+    """The framework and the corpus the analysis sees: the papers read, less those
+    excluded at screening. Raises CorpusError when screening excluded every paper."""
+    key, framework, corpus = _read(inputs)
+    if not inputs.excluded:
+        return key, framework, corpus
+    out = {paper for paper, _, _ in inputs.excluded}
+    papers = tuple(p for p in corpus.papers if p.id not in out)
+    if not papers:
+        raise pipeline.CorpusError(
+            f"every paper of the corpus ({len(corpus.papers)}) was excluded at screening"
+        )
+    digest = hashlib.sha256(f"{key} excluded={sorted(out)!r}".encode()).hexdigest()
+    return digest, framework, pipeline.Corpus(papers, corpus.skipped)
+
+
+def _read(inputs: JobInputs) -> tuple[str, Framework, Corpus]:
+    """The framework and every paper read (memoised: screening does not read again)."""
     key = _content_key(inputs)
     hit = _loaded.get(key)
     if hit is None:
@@ -231,11 +253,30 @@ def read_papers(
     return papers
 
 
-def read_inputs(inputs: JobInputs) -> InputsRead:
-    """Read the framework and the corpus; the pillars are what the first prompt offers.
-    Raises FrameworkError or CorpusError for unusable inputs."""
-    _, framework, _ = _load(inputs)
-    return InputsRead(pillars=framework.pillar_names())
+def read_inputs(inputs: JobInputs, with_papers: bool = False) -> InputsRead:
+    """Read the framework and the corpus; the pillars are what the first prompt offers,
+    and with `with_papers` the papers what a screening prompt shows. Raises
+    FrameworkError or CorpusError for unusable inputs."""
+    _, framework, corpus = _read(inputs)
+    papers = tuple(_screening_entry(p) for p in corpus.papers) if with_papers else ()
+    return InputsRead(pillars=framework.pillar_names(), papers=papers)
+
+
+def _screening_entry(paper: Paper) -> dict[str, Any]:
+    from litgap.screening import ABSTRACT_CHARS, paper_entry
+
+    opening = " ".join(" ".join(page.text.split()[:400]) for page in paper.pages[:1])
+    return paper_entry(
+        {
+            "paper": paper.id,
+            "title": paper.title,
+            "kind": paper.kind,
+            "year": paper.year,
+            "authors": paper.authors,
+            "doi": paper.doi,
+            "abstract": opening[:ABSTRACT_CHARS],
+        }
+    )
 
 
 def run_iteration(
@@ -279,10 +320,27 @@ def write_results(
     context: ReportContext | None = None,
 ) -> dict[str, Any]:
     """Build the report, render every output and write each atomically; returns the
-    results summary the job's row keeps. `context` (decisions, lineage) feeds report.html."""
+    results summary the job's row keeps. `context` (decisions, lineage) feeds report.html;
+    its uploads left out and added files, with the screening, the PRISMA flow."""
     _, framework, corpus = _load(inputs)
     iterations = [pickle.loads(state) for state in states]
     report = pipeline.build_report(framework, corpus, pillars, mode, iterations)
+    report["prisma"] = _prisma_flow(inputs, context)
     for name, data in sorted(pipeline.render_outputs(report, context).items()):
         write_atomic(results_dir / name, data)
     return pipeline.summarize(report)
+
+
+def _prisma_flow(inputs: JobInputs, context: ReportContext | None) -> dict[str, Any]:
+    from litgap.pipeline.prisma import Exclusion, build_flow
+
+    _, _, read = _read(inputs)
+    files = [p.name for p in inputs.corpus_paths()] + [name for name, _ in inputs.unreadable]
+    return build_flow(
+        files,
+        [(p.id, p.title) for p in read.papers],
+        [(s.name, s.reason) for s in read.skipped],
+        [Exclusion(paper, reason, stage) for paper, reason, stage in inputs.excluded],
+        context.left_out if context is not None else (),
+        context.added_files if context is not None else None,
+    )

@@ -55,3 +55,5 @@ class PromptSource(StrEnum):
     REPLAY = "replay"
     CLI = "cli"
     API = "api"
+    # A model's verdict (llm/): answered_by names the model as its server reported it.
+    LLM = "llm"

@@ -98,6 +98,27 @@ def _passage_line(passage: dict[str, Any]) -> str:
     return f"[cyan]{shown(where)}[/cyan] [dim](score {score})[/dim]\n     {shown(text)}"
 
 
+ABSTRACT_CHARS = 600  # of a screened paper's opening text shown under its title
+
+
+def _paper_lines(data: dict[str, Any]) -> list[str]:
+    """A screening prompt's paper: title, authors, year and DOI, then its opening text."""
+    facts = [
+        ", ".join(str(a) for a in (data.get("authors") or [])[:3]),
+        str(data.get("year") or ""),
+        f"doi:{data['doi']}" if data.get("doi") else "",
+    ]
+    text = " ".join(str(data.get("abstract") or "").split())
+    if len(text) > ABSTRACT_CHARS:
+        text = text[: ABSTRACT_CHARS - 1] + "…"
+    lines = [f"  [cyan]{shown(data.get('title') or data.get('paper'))}[/cyan]"]
+    if any(facts):
+        lines.append(f"  [dim]{shown(' · '.join(f for f in facts if f))}[/dim]")
+    if text:
+        lines.append(f"  {shown(text)}")
+    return lines
+
+
 def ask(pending: dict[str, Any], console: Console, stream: TextIO = sys.stdin) -> Any:
     """Ask one pending prompt; returns the response, or None when none was given in time."""
     data = pending["prompt_data"]
@@ -106,6 +127,9 @@ def ask(pending: dict[str, Any], console: Console, stream: TextIO = sys.stdin) -
     default = data.get("default")
     console.print()
     console.print(f"[bold]{shown(data.get('message', pending['type']))}[/bold]")
+    if pending["type"] == "screening":
+        for paper_line in _paper_lines(data):
+            console.print(paper_line, highlight=False)
     # An evidence_review offers passages by id: show each one's paper, page and text.
     passages = {str(p.get("evidence_id")): p for p in data.get("passages") or []}
     for number, option in enumerate(options, start=1):

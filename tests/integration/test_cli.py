@@ -147,6 +147,8 @@ BAD_SETTINGS = [
     (["serve"], {"LITGAP_PROMPT_TIMEOUTS": '{"run_mode": 0}'}, "prompt_timeouts.run_mode"),
     (["worker"], {"LITGAP_PROMPT_TIMEOUTS": '{"run_mode": 0}'}, "prompt_timeouts.run_mode"),
     (["serve"], {"LITGAP_PROMPT_TIMEOUTS": "{not json"}, "LITGAP_PROMPT_TIMEOUTS"),
+    (["serve"], {"LITGAP_LLM_CONCURRENCY": "0"}, "LITGAP_LLM_CONCURRENCY"),
+    (["worker"], {"LITGAP_LLM_TIMEOUT_SECONDS": "never"}, "LITGAP_LLM_TIMEOUT_SECONDS"),
 ]
 
 

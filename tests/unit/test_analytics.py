@@ -64,7 +64,12 @@ def test_since_and_until_bound_the_records_by_resolution_time(runtime: Runtime) 
 
 
 def test_an_empty_store_gives_no_types(runtime: Runtime) -> None:
-    assert analytics.prompt_analytics(runtime) == {"since": None, "until": None, "types": []}
+    assert analytics.prompt_analytics(runtime) == {
+        "since": None,
+        "until": None,
+        "types": [],
+        "llm": [],  # a model's verdicts, given apart
+    }
 
 
 @pytest.mark.parametrize(

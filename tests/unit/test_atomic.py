@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from litgap.atomic import write_atomic
+from litgap.atomic import fsync_all, write_atomic
 
 
 def test_write_replaces_the_file(tmp_path: Path) -> None:
@@ -46,3 +46,9 @@ def test_failure_while_writing_leaves_no_temp_file(
     monkeypatch.undo()
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["job_data.json"]
+
+
+def test_fsync_all_raises_for_a_path_that_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"a")
+    with pytest.raises(FileNotFoundError):
+        fsync_all([tmp_path / "a.txt", tmp_path / "missing.txt", tmp_path])

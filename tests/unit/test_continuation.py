@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from litgap.exceptions import InvalidInput, NotContinuable
+from litgap.pipeline.sample import sample_corpus_paths
 from litgap.runtime import Runtime
 from litgap.services import continuation, diff
 from litgap.services.inputs import InputFile
-from litgap.services.jobs import parse_config
+from litgap.services.jobs import create_job, parse_config
 from litgap.store import jobs as job_rows
 from tests.audit_helpers import run_job, sample_job
 from tests.helpers import new_job
@@ -110,6 +111,19 @@ async def test_a_paper_with_a_title_already_there_is_left_out(runtime: Runtime) 
     with pytest.raises(InvalidInput, match="nothing to add"):
         continuation.create_continuation(runtime, parent["job_id"], [upload("again.md", retitled)])
     assert len(job_rows.list_jobs(runtime.engine, limit=100)[0]) == 1
+
+
+async def test_a_text_copy_of_a_markdown_paper_titled_by_its_first_line_is_left_out(
+    runtime: Runtime,
+) -> None:
+    body = "Slow sand filters remove turbidity from harvested roof runoff."
+    markdown = f"Sand filters for rooftop water\n\n## Abstract\n\n{body}\n".encode()
+    files = [InputFile(p.name, io.BytesIO(p.read_bytes())) for p in sample_corpus_paths()]
+    created = create_job(runtime, files=[*files, upload("sand.md", markdown)])
+    parent = await run_job(runtime, created["job_id"], ONCE)
+    copy = f"Sand filters for rooftop water\n\nAbstract\n{body}\n".encode()
+    with pytest.raises(InvalidInput, match="nothing to add"):
+        continuation.create_continuation(runtime, parent["job_id"], [upload("sand.txt", copy)])
 
 
 async def test_keep_duplicates_adds_the_duplicate_anyway(runtime: Runtime) -> None:

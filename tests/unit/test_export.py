@@ -30,6 +30,7 @@ RESULTS = {
     "results/suggested_searches.csv",
     *("results/pillars_radar.svg", "results/papers_heatmap.svg", "results/iterations.svg"),
     "results/evidence_by_year.svg",  # the sample's CSV rows have publication years
+    *("results/prisma_flow.svg", "results/prisma_flow.csv"),
 }
 HISTORY = {"prompt_history.json", "prompt_history.txt", "prompt_history.csv"}
 

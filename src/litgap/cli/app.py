@@ -82,6 +82,15 @@ def load_settings(workspace: Path | None, **updates: Any) -> Settings:
             f"[red]Invalid settings:[/red] {shown(settings_error(err))}", soft_wrap=True
         )
         raise typer.Exit(2) from err
+    # The model reviewer's settings are read again when a review starts (a rotated key
+    # file is picked up); a bad one stops the start here, naming its key.
+    from litgap.llm.settings import LLMNotConfigured, read_settings
+
+    try:
+        read_settings()
+    except LLMNotConfigured as err:
+        err_console.print(f"[red]Invalid settings:[/red] {shown(str(err))}", soft_wrap=True)
+        raise typer.Exit(2) from err
     overrides = {k: v for k, v in {"workspace": workspace, **updates}.items() if v is not None}
     return settings.model_copy(update=overrides) if overrides else settings
 

@@ -30,6 +30,10 @@ def run(
         typer.Option(help='Preset: "ALL", "DEEP", "NONE" or pillar names, comma-separated'),
     ] = None,
     run_mode: Annotated[str | None, typer.Option(help="Preset: ONCE or DEEP_LOOP")] = None,
+    screening: Annotated[
+        str | None,
+        typer.Option(help='"ask": include or exclude each paper, with a reason, before analysis'),
+    ] = None,
 ) -> None:
     """Run a job in the terminal, asking each decision here."""
     if not corpus.is_dir():
@@ -49,6 +53,8 @@ def run(
         )
     if run_mode:
         preset["run_mode"] = run_mode
+    if screening:
+        preset["screening"] = screening
     try:
         config = job_service.parse_config(preset)
     except LitgapError as err:

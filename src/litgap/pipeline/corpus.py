@@ -52,6 +52,9 @@ class Paper:
     # PDFs a library entry (BibTeX, RIS) names, by lower-case base name: when one is in
     # the corpus, the entry takes its full text (ingest/references.link_attachments).
     attachments: tuple[str, ...] = ()
+    # Other lines the paper may be titled by (a Markdown file's first line when its
+    # title is a heading...: ingest/text.titles); duplicates are looked for under them.
+    other_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,15 @@
 database row and the PDF of that paper, a library entry and its attachment).
 
 A paper is a duplicate of another when their source files have the same sha256, when
-their DOIs are the same, or when their normalised titles are the same and their DOIs
-do not contradict each other. Of a group of duplicates the paper with the most to read
-is kept (a PDF before a text file, before a library entry, before a database row), then
-the first by id, so the choice never depends on the order files were given in.
+their DOIs are the same, or when their DOIs do not contradict each other and the
+normalised title of one is the title, or one of the other titles, of the other (a
+Markdown paper titled by its first heading is also known by its first line,
+ingest/text.titles: a Markdown copy of a text paper is caught whichever it is titled
+by). Papers that share only other titles are two papers: a boilerplate first line would
+make one paper of every file that has it. Of a group of duplicates the paper with the
+most to read is kept (a PDF before a text file, before a library entry, before a
+database row), then the first by id, so the choice never depends on the order files
+were given in.
 """
 
 import re
@@ -31,6 +36,7 @@ class Identity:
     sha256: str = ""
     title: str = ""
     doi: str | None = None
+    other_titles: tuple[str, ...] = ()  # see Paper.other_titles
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ def normalise_doi(doi: str | None) -> str | None:
 
 
 def identity(paper: Paper) -> Identity:
-    return Identity(paper.id, paper.kind, paper.sha256, paper.title, paper.doi)
+    return Identity(paper.id, paper.kind, paper.sha256, paper.title, paper.doi, paper.other_titles)
 
 
 def _rank(item: Identity) -> tuple[int, str]:
@@ -74,10 +80,27 @@ class _Keys:
     sha256: str
     doi: str | None
     title: str
+    others: frozenset[str]  # normalised other titles, the title left out
+
+    def lookups(self) -> list[tuple[str, str]]:
+        """The index entries (`_Kept.add`) a paper this one duplicates may be under: this
+        content, this DOI, this title as a title or as an other title, and each other
+        title of this one as a title."""
+        found = [("sha", self.sha256), ("doi", self.doi or "")]
+        found += [("title", self.title), ("other", self.title)]
+        return found + [("title", other) for other in self.others]
 
 
 def _keys(item: Identity) -> _Keys:
-    return _Keys(item.sha256, normalise_doi(item.doi), normalise_title(item.title))
+    title = normalise_title(item.title)
+    others = frozenset(normalise_title(t) for t in item.other_titles) - {"", title}
+    return _Keys(item.sha256, normalise_doi(item.doi), title, others)
+
+
+def _titled_alike(a: _Keys, b: _Keys) -> bool:
+    """The title of one is the title, or one of the other titles, of the other (other
+    titles never hold "")."""
+    return (bool(a.title) and a.title == b.title) or a.title in b.others or b.title in a.others
 
 
 def _reason(a: _Keys, b: _Keys) -> str | None:
@@ -87,7 +110,7 @@ def _reason(a: _Keys, b: _Keys) -> str | None:
         return "same DOI"
     if a.doi and b.doi:
         return None  # two DOIs: two papers, whatever their titles say
-    if a.title and a.title == b.title:
+    if _titled_alike(a, b):
         return "same title"
     return None
 
@@ -103,20 +126,15 @@ class _Kept:
     def add(self, item: Identity, keys: _Keys) -> None:
         position = len(self.items)
         self.items.append((item, keys))
-        for field, value in (("sha", keys.sha256), ("doi", keys.doi), ("title", keys.title)):
+        indexed = [("sha", keys.sha256), ("doi", keys.doi or ""), ("title", keys.title)]
+        indexed += [("other", other) for other in keys.others]
+        for field, value in indexed:
             if value:
                 self._by.setdefault((field, value), []).append(position)
 
     def first_match(self, keys: _Keys) -> tuple[Identity, str] | None:
         """The earliest kept paper this one duplicates, with the reason."""
-        positions = sorted(
-            {
-                p
-                for field, value in (("sha", keys.sha256), ("doi", keys.doi), ("title", keys.title))
-                if value
-                for p in self._by.get((field, value), [])
-            }
-        )
+        positions = sorted({p for key in keys.lookups() if key[1] for p in self._by.get(key, [])})
         for position in positions:
             kept, kept_keys = self.items[position]
             reason = _reason(keys, kept_keys)

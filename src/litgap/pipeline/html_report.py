@@ -17,6 +17,8 @@ import jinja2
 from markupsafe import Markup
 
 from litgap.pipeline.charts import Charts
+from litgap.pipeline.prisma import STAGES, describe, row_label, scopes, steps
+from litgap.pipeline.prisma import render_svg as render_prisma_svg
 
 Report = dict[str, Any]
 
@@ -37,6 +39,10 @@ class ReportContext:
     relation: str | None = None  # replay_of | revision_of | continues
     parent_manifest_hash: str | None = None
     parent_pillars: Mapping[str, float] | None = None  # the parent's completeness
+    # For the PRISMA flow: uploads left out before the job existed (config.duplicates
+    # entries not kept), and a continuation's added corpus files (None for other jobs).
+    left_out: Sequence[Mapping[str, Any]] = ()
+    added_files: Sequence[str] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -110,6 +116,29 @@ def _snippet(text: str, limit: int = HTML_PASSAGE_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def _prisma(flow: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The PRISMA section's data: the diagram inlined, its words, each scope's rows and
+    the papers excluded at screening."""
+    if not flow:
+        return None
+    return {
+        "svg": inline_svg(render_prisma_svg(dict(flow)), "prisma-"),
+        "alt": describe(dict(flow)),
+        "scopes": [
+            {
+                "name": "Papers added" if name == "added" else "All records",
+                "rows": [(row_label(s, d), bool(d), n) for s, d, n in steps(box)],
+            }
+            for name, box in scopes(dict(flow))
+        ],
+        "excluded": [
+            {**r, "stage_label": STAGES.get(str(r.get("stage")), str(r.get("stage")))}
+            for r in flow["records"]
+            if r["outcome"] == "excluded"
+        ],
+    }
+
+
 def render_html(report: Report, charts: Charts, context: ReportContext | None = None) -> bytes:
     """report.html as bytes."""
     context = context or ReportContext()
@@ -123,6 +152,7 @@ def render_html(report: Report, charts: Charts, context: ReportContext | None = 
         ],
         chart_notes=charts.notes,
         context=context,
+        prisma=_prisma(report.get("prisma")),
         titles=titles,
         passages=HTML_PASSAGES,
         shown=_shown,

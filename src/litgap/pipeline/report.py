@@ -6,10 +6,10 @@ sorted, file names instead of paths. The same analysis gives the same bytes.
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from litgap.pipeline import jsonfile
 from litgap.pipeline.analysis import (
     EVIDENCE_PER_SUB,
     GAP_THRESHOLD,
@@ -26,6 +26,9 @@ from litgap.pipeline.corpus import Corpus, Paper
 from litgap.pipeline.errors import PipelineError
 from litgap.pipeline.html_report import REPORT_HTML, ReportContext, render_html
 from litgap.pipeline.pillars import Framework
+from litgap.pipeline.prisma import PRISMA_CSV, PRISMA_SVG, markdown_lines
+from litgap.pipeline.prisma import render_csv as render_prisma_csv
+from litgap.pipeline.prisma import render_svg as render_prisma_svg
 from litgap.pipeline.scorers.lexical import CHUNK_WORDS
 from litgap.pipeline.searches import SEARCHES_CSV, attach_searches, render_searches_csv
 
@@ -197,6 +200,9 @@ def _paper_entry(paper: Paper, supports: list[dict[str, Any]]) -> dict[str, Any]
         "authors": list(paper.authors),
         "doi": paper.doi,
         "supports": supports,
+        # Only when there are some: a continuation screens its new papers against them
+        # (services/duplicates.existing_identities), and other reports keep their bytes.
+        **({"other_titles": list(paper.other_titles)} if paper.other_titles else {}),
     }
 
 
@@ -256,7 +262,15 @@ def render_outputs(report: Report, context: ReportContext | None = None) -> dict
     radar chart; without it they show this job alone."""
     context = context or ReportContext()
     charts = render_charts(report, context.parent_pillars)
+    # The PRISMA flow (report["prisma"], added by the results stage) when it is known.
+    prisma = report.get("prisma")
+    flow_files = (
+        {PRISMA_SVG: render_prisma_svg(prisma), PRISMA_CSV: render_prisma_csv(prisma)}
+        if prisma
+        else {}
+    )
     return {
+        **flow_files,
         REPORT_JSON: render_json(report),
         COVERAGE_CSV: render_csv(report),
         REPORT_MD: render_markdown(report),
@@ -267,8 +281,10 @@ def render_outputs(report: Report, context: ReportContext | None = None) -> dict
 
 
 def render_json(report: Report) -> bytes:
-    text = json.dumps(report, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-    return (text + "\n").encode("utf-8")
+    """gap_analysis_report.json: keys sorted, outer structure indented, each passage or
+    entry on one line (jsonfile.dumps: 2.6 s with indent=2 for 400 pillars). Raises
+    ValueError for NaN or an infinity."""
+    return (jsonfile.dumps(report) + "\n").encode("utf-8")
 
 
 COVERAGE_COLUMNS = [
@@ -421,6 +437,8 @@ def render_markdown(report: Report) -> bytes:
     lines += ["", "## Skipped files", ""]
     skipped = report["corpus"]["skipped"]
     lines += [f"- {_md(k['name'])}: {_md(k['reason'])}" for k in skipped] or ["None."]
+    if report.get("prisma"):
+        lines += ["", *markdown_lines(report["prisma"], _md)]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

@@ -11,6 +11,11 @@ Per prompt type, over the prompts resolved in [since, until]:
 - `timeout_rate`, `default_applied_rate`: shares of `count` that timed out, and that
   timed out with the default applied;
 - `top_responses`: the five most frequent answers, most frequent first.
+
+A model's verdicts (`source: "llm"`) are no person's decisions: they are left out of
+those figures and given apart, as a row of their own (`"source": "llm"`, its times
+the model's latency, its top responses the verdict labels) and as `llm`: per model the
+verdicts, their labels, calls, tokens, answers taken from the cache, and latency.
 """
 
 import json
@@ -21,6 +26,7 @@ from typing import Any
 
 from litgap.clock import iso
 from litgap.exceptions import InvalidInput
+from litgap.llm.records import model_label
 from litgap.runtime import Runtime
 from litgap.status import PromptSource, PromptStatus
 from litgap.store import prompts as prompt_rows
@@ -54,6 +60,32 @@ def percentile(values: list[int], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def _model_figures(rows: list[Row]) -> list[Row]:
+    by_model: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_model[str(row["answered_by"])].append(row)
+    figures = []
+    for model, given in sorted(by_model.items()):
+        blocks = [r["prompt_data"].get("llm") or {} for r in given]
+        paid = [b for b in blocks if not b.get("cached")]
+        latencies = [int(b["latency_ms"]) for b in paid if b.get("latency_ms") is not None]
+        figures.append(
+            {
+                "model": model,
+                "verdicts": len(given),
+                "labels": dict(sorted(Counter(str(b.get("label")) for b in blocks).items())),
+                "calls": sum(int(b.get("calls") or 0) for b in paid),
+                "prompt_tokens": sum(int(b.get("prompt_tokens") or 0) for b in paid),
+                "completion_tokens": sum(int(b.get("completion_tokens") or 0) for b in paid),
+                "cached": len(blocks) - len(paid),
+                "median_latency_ms": (
+                    round(float(statistics.median(latencies)), 1) if latencies else None
+                ),
+            }
+        )
+    return figures
+
+
 def _type_figures(prompt_type: str, rows: list[Row], replayed: int) -> Row:
     answered = [r for r in rows if r["status"] == PromptStatus.ANSWERED]
     timed_out = [r for r in rows if r["status"] == PromptStatus.TIMED_OUT]
@@ -85,15 +117,23 @@ def prompt_analytics(rt: Runtime, since: str | None = None, until: str | None = 
     if start and end and start > end:
         raise InvalidInput(f"since ({since}) is after until ({until})")
     by_type: dict[str, list[Row]] = defaultdict(list)
+    by_model: dict[str, list[Row]] = defaultdict(list)
     replayed: Counter[str] = Counter()
     for row in prompt_rows.resolved_in_range(rt.engine, start, end):
         if row["source"] == PromptSource.REPLAY:
             replayed[row["type"]] += 1
+        elif row["source"] == PromptSource.LLM:
+            by_model[row["type"]].append(row)
         else:
             by_type[row["type"]].append(row)
     types = sorted(set(by_type) | set(replayed))
+    figures = [_type_figures(t, by_type.get(t, []), replayed[t]) for t in types]
+    for prompt_type, rows in sorted(by_model.items()):
+        labels = [{**r, "response": model_label(r)} for r in rows]
+        figures.append({**_type_figures(prompt_type, labels, 0), "source": "llm"})
     return {
         "since": start,
         "until": end,
-        "types": [_type_figures(t, by_type.get(t, []), replayed[t]) for t in types],
+        "types": figures,
+        "llm": _model_figures([r for rows in by_model.values() for r in rows]),
     }

@@ -32,6 +32,8 @@ from litgap.services.inputs import (
 )
 from litgap.services.jobs import start_job
 from litgap.services.replay import draft_from, replay_answers
+from litgap.services.screening import carry as carry_screening
+from litgap.services.screening import job_reasons, kept_reasons
 from litgap.status import JobStatus
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
@@ -113,11 +115,11 @@ def create_continuation(
     check_corpus_names(files)
     files = expand_archives(files, rt.settings.max_upload_bytes)
     check_corpus_names(files)
-    plan = replay_answers(
-        prompt_rows.job_prompts(rt.engine, job_id),
-        {},
-        max_text_chars=rt.settings.max_text_response_chars,
-    )
+    rows = prompt_rows.job_prompts(rt.engine, job_id)
+    plan = replay_answers(rows, {}, max_text_chars=rt.settings.max_text_response_chars)
+    # The parent's screening decisions as a plan: in-run screening asks only new papers.
+    reasons = job_reasons(rt, parent["config"] or {})
+    screened, plan = carry_screening(rows, plan, reasons)
     report = read_report(rt, job_id)
 
     def add_papers(new_id: str) -> tuple[StoredConfig, list[Row]]:
@@ -142,6 +144,12 @@ def create_continuation(
             )
         config = child_config(
             parent["config"] or {}, overrides, plan, keep_duplicates, screening.duplicates
+        )
+        config = config.model_copy(
+            update={
+                "screening_plan": screened,
+                "settings": kept_reasons(config.settings, reasons),
+            }
         )
         inherited = [{k: v for k, v in i.items() if k != "added"} for i in parent["inputs"] or []]
         return config, [*inherited, *screening.kept]

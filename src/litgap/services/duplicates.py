@@ -83,6 +83,9 @@ def existing_identities(report: Row | None, inputs: Sequence[Row]) -> list[Ident
             str(p.get("sha256") or ""),
             str(p.get("title") or ""),
             p.get("doi"),
+            tuple(str(t) for t in p["other_titles"])
+            if isinstance(p.get("other_titles"), list)
+            else (),
         )
         for p in ((report or {}).get("corpus") or {}).get("papers", [])
         if isinstance(p, dict)

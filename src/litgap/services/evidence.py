@@ -17,6 +17,8 @@ from typing import Any
 
 from litgap.exceptions import InvalidInput, NoEvidence, UnknownEvidence
 from litgap.ids import validate_job_id
+from litgap.llm.records import is_model_record, model_label
+from litgap.llm.template import AS_VERDICT
 from litgap.pipeline.scorers.lexical import STOP_WORDS, TOKEN_PATTERN, light_stem
 from litgap.review import PROMPT_TYPE, verdicts_from
 from litgap.runtime import Runtime
@@ -100,6 +102,24 @@ def recorded_verdicts(rt: Runtime, job_id: str) -> dict[str, list[Row]]:
     """evidence_id -> the verdicts this job's evidence_review decisions gave it, in order."""
     found: dict[str, list[Row]] = {}
     for row in prompt_rows.job_prompts(rt.engine, job_id):
+        if row["type"] == PROMPT_TYPE and is_model_record(row):
+            # The model's verdict, shown beside people's, marked as the model's.
+            data = row["prompt_data"]
+            label = str(model_label(row))
+            found.setdefault(str(data["options"][0]), []).append(
+                {
+                    "verdict": AS_VERDICT.get(label, "unclear"),
+                    "label": label,
+                    "model": True,
+                    "sub_requirement": data.get("sub_requirement"),
+                    "prompt_id": row["prompt_id"],
+                    "source": row["source"],
+                    "answered_by": row["answered_by"],
+                    "note": row["note"],
+                    "timestamp": row["resolved_at"],
+                }
+            )
+            continue
         if row["type"] != PROMPT_TYPE or row["applied"] is None:
             continue
         data = row["prompt_data"]

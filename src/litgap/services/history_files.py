@@ -182,23 +182,26 @@ def _cell(value: object) -> str:
 EVIDENCE_CSV = "evidence_review.csv"
 EVIDENCE_FIELDS = (
     "job_id", "sub_requirement", "evidence_id", "paper", "page", "verdict", "reviewer",
-    "source", "note", "timestamp", "prompt_id",
+    "source", "note", "timestamp", "prompt_id", "model_label",
 )  # fmt: skip
 
 
 def evidence_csv_pieces(job_id: str, records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     """evidence_review.csv, a row at a time: one row per verdict of the job's
-    evidence_review decisions (the accepted options, and every other option rejected)."""
+    evidence_review decisions (the accepted options, and every other option rejected).
+    A model's verdict (source llm) also names its label (supports, does_not_support,
+    unclear, malformed, refused); one that is no verdict has the verdict "none"."""
     row = _Row()
     writer = csv.writer(row, lineterminator="\r\n")
     writer.writerow(EVIDENCE_FIELDS)
     yield row.take()
     for record in records:
-        if record["type"] != "evidence_review" or record["applied"] is None:
-            continue
         data = record["prompt_data"]
+        model = data.get("llm") if isinstance(data.get("llm"), dict) else None
+        if record["type"] != "evidence_review" or (record["applied"] is None and not model):
+            continue
         applied = record["applied"]
-        accepted = {applied} if isinstance(applied, str) else set(applied)
+        accepted = {applied} if isinstance(applied, str) else set(applied or [])
         passages = {str(p.get("evidence_id")): p for p in data.get("passages", [])}
         for eid in data.get("options") or []:
             passage = passages.get(eid, {})
@@ -206,10 +209,11 @@ def evidence_csv_pieces(job_id: str, records: Iterable[dict[str, Any]]) -> Itera
                 [
                     _cell(job_id), _cell(data.get("sub_requirement")), _cell(eid),
                     _cell(passage.get("paper")), _cell(passage.get("page")),
-                    "accept" if eid in accepted else "reject",
+                    "none" if applied is None else "accept" if eid in accepted else "reject",
                     _cell(passage.get("judged_by") or record["answered_by"]),
                     _cell(record["source"]), _cell(passage.get("note") or record["note"]),
                     _cell(record["timestamp"]), _cell(record["prompt_id"]),
+                    _cell(model.get("label") if model else None),
                 ]
             )  # fmt: skip
         yield row.take()

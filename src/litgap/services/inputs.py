@@ -56,7 +56,13 @@ class Budget:
             )
 
 
-def save_stream(stream: BinaryIO, target: Path, budget: Budget) -> tuple[str, int]:
+def save_stream(
+    stream: BinaryIO, target: Path, budget: Budget, *, sync: bool = True
+) -> tuple[str, int]:
+    """Save `stream` as the new file `target` (FileExistsError if it exists), its
+    (sha256, size). With `sync`, it is on disk when this returns; without, the caller
+    fsyncs it (with others at once: `atomic.fsync_all`) before anyone is told of it.
+    Raises PayloadTooLarge once `budget` is spent."""
     digest = hashlib.sha256()
     size = 0
     with open(target, "xb") as out:
@@ -65,21 +71,27 @@ def save_stream(stream: BinaryIO, target: Path, budget: Budget) -> tuple[str, in
             digest.update(chunk)
             out.write(chunk)
             size += len(chunk)
-        out.flush()
-        os.fsync(out.fileno())
+        if sync:
+            out.flush()
+            os.fsync(out.fileno())
     return digest.hexdigest(), size
 
 
 def save_corpus_files(
-    files: Iterable[InputFile], corpus_dir: Path, budget: Budget, taken: set[str]
+    files: Iterable[InputFile],
+    corpus_dir: Path,
+    budget: Budget,
+    taken: set[str],
+    *,
+    sync: bool = True,
 ) -> list[dict[str, Any]]:
     """Save each corpus upload under a safe name not in `taken` (lower-case names; each
-    one saved is added), as its inputs entry. Raises InvalidInput for an empty file and
-    PayloadTooLarge once `budget` is spent."""
+    one saved is added), as its inputs entry; `sync` as for `save_stream`. Raises
+    InvalidInput for an empty file and PayloadTooLarge once `budget` is spent."""
     saved: list[dict[str, Any]] = []
     for item in files:
         name = safe_name(item.name, taken)
-        sha, size = save_stream(item.stream, corpus_dir / name, budget)
+        sha, size = save_stream(item.stream, corpus_dir / name, budget, sync=sync)
         if size == 0:
             raise InvalidInput(f"file {item.name[:100]!r} is empty")
         if name.lower().endswith(TEXT_SUFFIXES):

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from litgap.atomic import fsync_all
 from litgap.clock import iso, now_iso
 from litgap.config import JobConfig, StoredConfig, error_place, selection_problem
 from litgap.exceptions import InvalidInput, InvalidJobId
@@ -110,6 +111,7 @@ def create_job(
         inputs, parsed = _save_inputs(rt, folder / "inputs", files, framework)
         _check_selection(config, parsed)
         inputs, duplicates = _same_files_once(folder / "inputs", inputs, config.keep_duplicates)
+        _make_durable(rt, folder, inputs)
         now = now_iso()
         row: Row = {
             "job_id": job_id,
@@ -160,18 +162,38 @@ def _same_files_once(
     return [i for i in inputs if i["path"] not in left_out], screening.duplicates
 
 
+def _make_durable(rt: Runtime, folder: Path, inputs: list[Row]) -> None:
+    """The job's folder and every input on disk, before the row that publishes them is
+    committed: a crash before the commit leaves a folder no job names (nothing reads it;
+    cleanup removes it), after it a complete one. The files are written straight to
+    their names in the new folder, not through a temp file: the commit is the rename."""
+    inputs_dir = folder / "inputs"
+    fsync_all(
+        [
+            *(inputs_dir / i["path"] for i in inputs),
+            inputs_dir / "corpus",
+            inputs_dir,
+            folder / "results",
+            folder,
+            rt.workspace.jobs_dir,
+        ]
+    )
+
+
 def _save_inputs(
     rt: Runtime, inputs_dir: Path, files: list[InputFile], framework: InputFile | None
 ) -> tuple[list[Row], Framework]:
+    """Save the uploads and the framework, not yet fsynced (`_make_durable` does it for
+    all at once: one by one, a sample job's nine files cost nine flushes of the disk)."""
     budget = Budget(rt.settings.max_upload_bytes)
     corpus_dir = inputs_dir / "corpus"
     corpus_dir.mkdir()
-    saved = save_corpus_files(files, corpus_dir, budget, set())
+    saved = save_corpus_files(files, corpus_dir, budget, set(), sync=False)
     if framework is None:
         framework = InputFile("sample_framework.json", open(sample_framework_path(), "rb"))
     with framework.stream:
         target = inputs_dir / "framework.json"
-        sha, size = save_stream(framework.stream, target, budget)
+        sha, size = save_stream(framework.stream, target, budget, sync=False)
     parsed = _check_framework(target.read_bytes(), framework.name)
     saved.append(
         {

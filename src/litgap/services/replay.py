@@ -56,6 +56,28 @@ def replay_answers(
     answers: list[ReplayAnswer] = []
     seen: Counter[str] = Counter()
     for row in rows:
+        model = (row["prompt_data"] or {}).get("llm")
+        if model is not None and row["prompt_id"] in checked:
+            raise InvalidInput(
+                f"override {row['prompt_id']!r}: a model's verdict is not a decision to change; "
+                "make a revision with your own verdicts instead"
+            )
+        if model is not None:
+            # A model's verdict is applied again from its record, matched by fingerprint
+            # (llm/review.py); it is no occurrence of the asked prompts of its type.
+            answers.append(
+                ReplayAnswer(
+                    type=row["type"],
+                    occurrence=0,
+                    fingerprint=row["fingerprint"],
+                    response=row["applied"],
+                    prompt_id=row["prompt_id"],
+                    answered_by=row["answered_by"],
+                    note=row["note"],
+                    llm=model,
+                )
+            )
+            continue
         seen[row["type"]] += 1
         if row["prompt_id"] in checked:
             response, overridden = checked[row["prompt_id"]], True

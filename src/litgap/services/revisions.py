@@ -18,6 +18,8 @@ from litgap.config import ReplayAnswer, StoredConfig
 from litgap.exceptions import InvalidInput, NotRevisable
 from litgap.executor import Executor
 from litgap.ids import validate_job_id
+from litgap.llm.records import is_model_rater, is_model_record, model_label
+from litgap.llm.template import AS_VERDICT
 from litgap.responses import fingerprint
 from litgap.review import PROMPT_TYPE, VERDICTS, review_prompt, verdicts_from
 from litgap.runtime import Runtime
@@ -92,6 +94,8 @@ def _carried(rows: list[Row]) -> tuple[dict[str, Judged], dict[str, list[Row]]]:
     for row in rows:
         if row["type"] != PROMPT_TYPE or row["applied"] is None:
             continue
+        if is_model_record(row):
+            continue  # the model's verdicts are the plan's own answers (`model_judged`)
         data = row["prompt_data"]
         passages = {str(p.get("evidence_id")): p for p in data.get("passages", [])}
         sub_id = str(data.get("sub_requirement"))
@@ -101,6 +105,25 @@ def _carried(rows: list[Row]) -> tuple[dict[str, Judged], dict[str, list[Row]]]:
             judged[eid] = Judged(verdict, by, passage.get("note") or row["note"])
             if passage:
                 shown.setdefault(sub_id, []).append(passage)
+    return judged, shown
+
+
+def model_judged(rows: list[Row]) -> tuple[dict[str, Judged], dict[str, list[Row]]]:
+    """The model's verdicts recorded on a job (supports -> accept, does_not_support ->
+    reject; no verdict is none), each by `llm:<model>` with its reason as the note, and
+    the passages they were given under."""
+    judged: dict[str, Judged] = {}
+    shown: dict[str, list[Row]] = {}
+    for row in rows:
+        if row["type"] != PROMPT_TYPE or not is_model_record(row):
+            continue
+        verdict = AS_VERDICT.get(str(model_label(row)))
+        data = row["prompt_data"]
+        if verdict is None or not data.get("passages"):
+            continue
+        passage = data["passages"][0]
+        judged[str(passage["evidence_id"])] = Judged(verdict, row["answered_by"], row["note"])
+        shown.setdefault(str(data.get("sub_requirement")), []).append(passage)
     return judged, shown
 
 
@@ -193,6 +216,8 @@ def review_answers(
         spec = review_prompt(review, review["passages"])
         authors = {p.get("judged_by") for p in review["passages"]}
         by = reviewer if reviewer in authors or len(authors) != 1 else authors.pop()
+        if is_model_rater(by):  # the model's verdicts, adopted by the one revising
+            by = reviewer
         answers.append(
             ReplayAnswer(
                 type=PROMPT_TYPE,
@@ -215,8 +240,11 @@ def create_revision(
     *,
     note: str | None = None,
     created_by: str | None = None,
+    model_verdicts: bool = False,
 ) -> Row:
-    """Create (as a draft) the revision of a completed job. Raises InvalidJobId,
+    """Create (as a draft) the revision of a completed job. With `model_verdicts`, the
+    model's verdicts recorded on the job count too (a person's on the same passage wins),
+    each named as the model's. Raises InvalidJobId,
     UnknownJob, NotRevisable (not completed, inputs gone or changed), NoEvidence (no
     schema-2 report), InvalidInput (no verdicts, conflicting or unknown ids, a note
     over the limit)."""
@@ -232,9 +260,17 @@ def create_revision(
     if not (rt.workspace.inputs_dir(job_id) / "framework.json").is_file():
         raise NotRevisable(f"job {job_id!r} cannot be revised: its input files are gone")
     report = read_report(rt, job_id)
-    given = check_verdicts(verdicts, evidence_ids(report))
+    given = check_verdicts(verdicts, evidence_ids(report)) if verdicts or not model_verdicts else {}
     rows = prompt_rows.job_prompts(rt.engine, job_id)
     judged, shown = _carried(rows)
+    if model_verdicts:
+        # The model's verdicts count in this revision; a person's on a passage wins.
+        by_model, model_shown = model_judged(rows)
+        if not by_model and not verdicts:
+            raise InvalidInput(f"job {job_id!r} has no model verdict to revise with")
+        judged = {**by_model, **judged}
+        for sub_id, passages in model_shown.items():
+            shown.setdefault(sub_id, []).extend(passages)
     for eid, item in given.items():
         judged[eid] = Judged(item.verdict, created_by, item.note)
     named = {eid: item.sub_requirement for eid, item in given.items() if item.sub_requirement}
@@ -242,7 +278,9 @@ def create_revision(
     decisions = [
         a
         for a in replay_answers(rows, {}, max_text_chars=rt.settings.max_text_response_chars)
-        if a.type != PROMPT_TYPE  # the reviews below hold them, merged
+        # The reviews below hold people's verdicts, merged; the model's verdicts stay
+        # answers of the plan, so the revision records them again without a call.
+        if a.type != PROMPT_TYPE or a.llm is not None
     ]
     config = StoredConfig.model_validate(original["config"]).model_copy(
         update={
@@ -266,9 +304,16 @@ async def revise_job(
     *,
     note: str | None = None,
     created_by: str | None = None,
+    model_verdicts: bool = False,
 ) -> Row:
     """Create the revision of a job and start it. Raises as `create_revision` does."""
     row = await asyncio.to_thread(
-        create_revision, rt, job_id, verdicts, note=note, created_by=created_by
+        create_revision,
+        rt,
+        job_id,
+        verdicts,
+        note=note,
+        created_by=created_by,
+        model_verdicts=model_verdicts,
     )
     return start_job(rt, executor, row["job_id"])

@@ -18,8 +18,10 @@ Row = dict[str, Any]
 
 
 def insert_job(engine: sa.Engine, row: Row) -> None:
-    with writing(engine) as conn:
-        conn.execute(jobs.insert().values(**row))
+    """Insert a job's row; returns once it is committed. Through the writer thread, so
+    that creations arriving together share a commit with each other and with answers."""
+    statement = jobs.insert().values(**row)
+    run_write(engine, lambda conn: conn.execute(statement))
 
 
 def delete_job(engine: sa.Engine, job_id: str) -> None:

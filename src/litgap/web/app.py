@@ -17,7 +17,18 @@ from litgap.settings import Settings
 from litgap.web import errors
 from litgap.web.headers import SecurityHeaders
 from litgap.web.limits import BodyLimits
-from litgap.web.routes import audit, docs, evidence, jobs, lineage, pages, prompts, session, ws
+from litgap.web.routes import (
+    audit,
+    docs,
+    evidence,
+    jobs,
+    lineage,
+    pages,
+    prompts,
+    screening,
+    session,
+    ws,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -60,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit.router,
         lineage.router,
         evidence.router,
+        screening.router,
         session.router,
         ws.router,
         docs.router,

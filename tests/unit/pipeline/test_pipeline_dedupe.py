@@ -88,6 +88,42 @@ def test_load_corpus_counts_a_csv_row_and_its_text_file_once(tmp_path: Path) -> 
     assert "duplicate of 'sand.txt'" in corpus.skipped[0].reason
 
 
+def test_a_markdown_paper_whose_first_line_is_a_text_papers_title_is_its_duplicate() -> None:
+    text = Identity("sand.txt", "text", "t", "Sand filters for rooftop water")
+    copy = Identity("sand.md", "markdown", "m", "Abstract", other_titles=(text.title,))
+    [dup] = find_duplicates([text, copy])
+    assert (dup.paper, dup.duplicate_of, dup.reason) == ("sand.txt", "sand.md", "same title")
+
+
+def test_a_pdf_titled_like_a_markdown_papers_first_line_is_kept_over_it() -> None:
+    pdf = Identity("sand.pdf", "pdf", "p", "SAND FILTERS FOR ROOFTOP WATER")
+    copy = Identity(
+        "sand.md", "markdown", "m", "Introduction", other_titles=("Sand filters for rooftop water",)
+    )
+    [dup] = find_duplicates([copy, pdf])
+    assert (dup.paper, dup.duplicate_of, dup.reason) == ("sand.md", "sand.pdf", "same title")
+
+
+def test_papers_sharing_only_an_other_title_are_two_papers() -> None:
+    boilerplate = ("Preprint submitted to the Journal of Hydrology",)
+    a = Identity("a.md", "markdown", "a", "Sand filters for rooftop water", None, boilerplate)
+    b = Identity("b.md", "markdown", "b", "UV disinfection of stored rainwater", None, boilerplate)
+    assert find_duplicates([a, b]) == []
+
+
+def test_load_corpus_counts_a_markdown_copy_of_a_text_paper_once(tmp_path: Path) -> None:
+    body = "Slow sand filters remove turbidity from roof runoff."
+    (tmp_path / "sand.txt").write_text(f"Sand filters for rooftop water\n\nAbstract\n{body}\n")
+    (tmp_path / "sand-copy.md").write_text(
+        f"Sand filters for rooftop water\n\n## Abstract\n\n{body}\n"
+    )
+    corpus = load_corpus([tmp_path])
+    assert [p.id for p in corpus.papers] == ["sand-copy.md"]
+    assert [(s.name, s.reason) for s in corpus.skipped] == [
+        ("sand.txt", "duplicate of 'sand-copy.md' (same title)")
+    ]
+
+
 def test_load_corpus_without_dedupe_keeps_both(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("Sand filters for rooftop water\n\nOne text.")
     (tmp_path / "b.txt").write_text("Sand filters for rooftop water\n\nAnother text.")
@@ -105,11 +141,17 @@ def pairwise(papers: list[Identity], existing: list[Identity]) -> list[Duplicate
             return "same DOI"
         if doi_a and doi_b:
             return None
-        title = normalise_title(a.title)
-        return "same title" if title and title == normalise_title(b.title) else None
+
+        def titles(i: Identity) -> tuple[str, set[str]]:
+            title = normalise_title(i.title)
+            return title, {normalise_title(t) for t in i.other_titles} - {"", title}
+
+        (title_a, others_a), (title_b, others_b) = titles(a), titles(b)
+        alike = (title_a and title_a == title_b) or title_a in others_b or title_b in others_a
+        return "same title" if alike else None
 
     kept, found = list(existing), []
-    rank = {"pdf": 0, "text": 1, "database row": 3}
+    rank = {"pdf": 0, "text": 1, "markdown": 1, "database row": 3}
     for item in sorted(papers, key=lambda i: (rank[i.kind], i.id)):
         match = next(((k, r) for k in kept if (r := reason(item, k))), None)
         if match is None:
@@ -119,15 +161,15 @@ def pairwise(papers: list[Identity], existing: list[Identity]) -> list[Duplicate
     return sorted(found, key=lambda d: d.paper)
 
 
+TITLES = ["", "A study of rain tanks", "a STUDY of rain-tanks!", "Other paper title", "Results"]
 identities = st.builds(
     Identity,
     id=st.integers(0, 10_000).map(lambda n: f"p{n:05d}"),
-    kind=st.sampled_from(["pdf", "text", "database row"]),
+    kind=st.sampled_from(["pdf", "text", "markdown", "database row"]),
     sha256=st.sampled_from(["", "s1", "s2", "s3"]),
-    title=st.sampled_from(
-        ["", "A study of rain tanks", "a STUDY of rain-tanks!", "Other paper title"]
-    ),
+    title=st.sampled_from(TITLES),
     doi=st.sampled_from([None, "10.1/a", "https://doi.org/10.1/A", "10.1/b"]),
+    other_titles=st.lists(st.sampled_from(TITLES), max_size=2).map(tuple),
 )
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from litgap.pipeline import load_corpus
 from litgap.pipeline.ingest import READERS, Limits, Unreadable, reader_for
-from litgap.pipeline.ingest.text import NotText, decode_text
+from litgap.pipeline.ingest.text import NotText, decode_text, titles
 from tests.unit.pipeline.conftest import MakePdf
 from tests.unit.pipeline.inputs import COVER_CROPS, DRIP, LEGUMES, inflating_pdf, pdf_bytes
 
@@ -170,3 +170,33 @@ def test_a_database_csv_with_a_utf8_byte_order_mark_finds_its_title_column(
 ) -> None:
     data = b"\xef\xbb\xbfTITLE,MAJOR_FINDINGS\nLegumes," + LEGUMES.encode() + b"\n"
     assert load_corpus([write("db.csv", data)]).papers[0].title == "Legumes"
+
+
+def test_a_text_file_is_titled_by_its_first_line_alone() -> None:
+    assert titles("\n  Sand filters for rooftop water \n\n# Results\n", markdown=False) == (
+        "Sand filters for rooftop water",
+        (),
+    )
+
+
+def test_a_markdown_file_is_titled_by_its_first_heading_and_also_by_its_first_line() -> None:
+    text = "Sand filters for rooftop water\n\n## Abstract\n\nSlow sand filters...\n"
+    assert titles(text, markdown=True) == ("Abstract", ("Sand filters for rooftop water",))
+
+
+def test_a_markdown_file_opening_with_its_heading_has_no_other_title() -> None:
+    assert titles("# Sand filters for rooftop water\n\n## Abstract\n", markdown=True) == (
+        "Sand filters for rooftop water",
+        (),
+    )
+
+
+def test_markdown_front_matter_is_not_a_line_and_its_title_is_one_of_the_titles() -> None:
+    text = '---\ntitle: "Sand filters for rooftop water"\nauthor: A. Smith\n---\n\nWe test.\n'
+    assert titles(text, markdown=True) == ("Sand filters for rooftop water", ("We test.",))
+
+
+def test_the_markdown_reader_keeps_the_other_titles_on_the_paper(write: Write) -> None:
+    path = write("sand.md", "Sand filters for rooftop water\n\n## Abstract\n\n" + DRIP)
+    paper = load_corpus([path]).papers[0]
+    assert (paper.title, paper.other_titles) == ("Abstract", ("Sand filters for rooftop water",))

@@ -24,6 +24,7 @@ from litgap.pipeline import (
     sample_framework_path,
     summarize,
 )
+from litgap.pipeline.jsonfile import dumps as laid_out
 from litgap.pipeline.report import render_csv, render_markdown, render_svg
 from tests.unit.pipeline.inputs import SOIL, WATER, farm_corpus, framework_data
 
@@ -112,11 +113,20 @@ def test_render_outputs_gives_every_result_file_as_bytes() -> None:
     assert all(isinstance(data, bytes) for data in outputs.values())
 
 
-def test_the_json_file_is_the_report_with_sorted_keys() -> None:
+def test_the_json_file_is_the_report_laid_out_with_sorted_keys() -> None:
     report = farm_report()
     data = render_outputs(report)["gap_analysis_report.json"]
     assert json.loads(data) == report
-    assert data.decode() == json.dumps(report, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert data.decode() == laid_out(report) + "\n"
+
+
+def test_the_json_file_puts_each_passage_on_a_line_of_its_own() -> None:
+    report = farm_report()
+    lines = render_outputs(report)["gap_analysis_report.json"].decode().splitlines()
+    passage = report["pillars"][0]["requirements"][0]["sub_requirements"][0]["evidence"][0]
+    assert json.dumps(passage, sort_keys=True, ensure_ascii=False) in [
+        line.strip().rstrip(",") for line in lines
+    ]
 
 
 def test_two_runs_on_the_same_inputs_give_identical_bytes() -> None:

@@ -36,6 +36,10 @@ class RevisionBody(BaseModel):
 
     verdicts: list[VerdictIn] = Field(max_length=revisions.MAX_VERDICTS)
     note: str | None = Field(default=None, max_length=20_000)
+    model_verdicts: bool = Field(
+        default=False,
+        description="The model's verdicts recorded on the job count too (a person's wins)",
+    )
 
 
 class RevisionCreated(BaseModel):
@@ -97,14 +101,28 @@ async def create_revision(
         for v in body.verdicts
     ]
     row = await revisions.revise_job(
-        rt, executor, job_id, given, note=body.note, created_by=user.name
+        rt,
+        executor,
+        job_id,
+        given,
+        note=body.note,
+        created_by=user.name,
+        model_verdicts=body.model_verdicts,
     )
     return RevisionCreated(job_id=row["job_id"], status=row["status"], revision_of=job_id)
 
 
 @router.get("/{job_id}/agreement")
-async def agreement(job_id: str, rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
-    """Agreement between the reviewers of the job's revisions: Cohen's kappa over the
-    passages two reviewers both judged, per sub-requirement, and the conflicts."""
+async def agreement(
+    job_id: str,
+    rt: RuntimeDep,
+    user: CurrentUser,
+    a: Annotated[str | None, Query(max_length=200, description="a rater")] = None,
+    b: Annotated[str | None, Query(max_length=200, description="another rater")] = None,
+) -> dict[str, Any]:
+    """Agreement between any two raters of the job (its revisions' reviewers, and models
+    by their recorded verdicts, named `llm:<model>`): Cohen's kappa over the passages
+    both judged, the confusion table, per sub-requirement, and the conflicts; every
+    pair, or only `a` and `b`. 422 for an unknown rater."""
     validate_job_id(job_id)
-    return await asyncio.to_thread(agreement_service.agreement, rt, job_id)
+    return await asyncio.to_thread(agreement_service.agreement, rt, job_id, a, b)

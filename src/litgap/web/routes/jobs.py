@@ -28,8 +28,11 @@ T = TypeVar("T")
 # Creating a job writes and fsyncs its inputs (tens of ms). Run in the default thread
 # pool, 50 creations at once held all its threads, and an answer's or a sign-in's short
 # store read queued behind them (answer p99 0.8-1.4 s under bench/load.py --mode
-# users). Creations queue here instead, two at a time.
-_CREATORS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job-create")
+# users). Creations run here instead. A creation mostly waits on the disk (its fsyncs,
+# its commit), and creations that wait together share journal and SQLite commits: two
+# at a time, the first 50 of bench/load.py --mode users took ~1 s in the server; 16 at a
+# time, ~0.35 s.
+_CREATORS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="job-create")
 
 
 async def _creating(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -47,7 +47,7 @@ function row(type) {
   return el(
     "tr",
     {},
-    el("th", { scope: "row", class: "mono" }, shownValue(type.type)),
+    el("th", { scope: "row", class: "mono" }, type.source === "llm" ? `${shownValue(type.type)} (model)` : shownValue(type.type)),
     el("td", { class: "num" }, shownValue(type.count)),
     el("td", { class: "num" }, formatMs(type.median_ms)),
     el("td", { class: "num" }, formatMs(type.p90_ms)),

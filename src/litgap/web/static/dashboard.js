@@ -240,6 +240,8 @@ function presetConfig() {
   if (scorer) config.scorer = scorer;
   const review = $("preset-review").value;
   if (review) config.review_evidence = review;
+  const screening = $("preset-screening").value;
+  if (screening) config.screening = screening;
   return config;
 }
 

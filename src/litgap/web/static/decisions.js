@@ -25,15 +25,25 @@ function answeredBy(record) {
 }
 
 // Readable names for types whose raw name says little to a reader.
-export const TYPE_TEXT = { evidence_review: "Evidence review" };
+export const TYPE_TEXT = { evidence_review: "Evidence review", screening: "Screening" };
 
 function typeCell(type) {
   return TYPE_TEXT[type] ? el("td", { title: type }, TYPE_TEXT[type]) : el("td", { class: "mono" }, type);
 }
 
-/** An evidence_review's verdicts: each judged passage, accepted or rejected. */
+// A model's verdict (prompt_data.llm): its label as a reviewer's verdict, when it is one.
+const MODEL_VERDICT = { supports: "accept", does_not_support: "reject" };
+const isModel = (record) => Boolean((record.prompt_data || {}).llm);
+const modelLabel = (record) => String(record.prompt_data.llm.label || "").replaceAll("_", " ");
+
+/** An evidence_review's verdicts: each judged passage, accepted or rejected (a model's
+ * "unclear", malformed or refused answer is no verdict). */
 function evidenceVerdicts(record) {
   const data = record.prompt_data || {};
+  if (isModel(record)) {
+    const verdict = MODEL_VERDICT[data.llm.label] || "none";
+    return (Array.isArray(data.passages) ? data.passages : []).map((passage) => ({ passage, verdict }));
+  }
   const applied = record.applied ?? record.response;
   const accepted = new Set(Array.isArray(applied) ? applied : applied ? [applied] : []);
   return (Array.isArray(data.passages) ? data.passages : []).map((passage) => ({
@@ -48,7 +58,9 @@ function evidenceDetail(record) {
     el(
       "li",
       { dataset: { evidenceId: String(passage.evidence_id) } },
-      el("span", { class: `badge ${verdict === "accept" ? "ok" : "bad"}` }, verdict === "accept" ? "Accepted" : "Rejected"),
+      verdict === "none"
+        ? el("span", { class: "badge muted" }, `No verdict (${modelLabel(record)})`)
+        : el("span", { class: `badge ${verdict === "accept" ? "ok" : "bad"}` }, verdict === "accept" ? "Accepted" : "Rejected"),
       ` ${shownValue(passage.title || passage.paper)}${passage.page ? `, p. ${passage.page}` : ""}: `,
       el("q", {}, String(passage.text || "").slice(0, 160)),
       passage.note ? el("em", {}, ` — ${passage.note}`) : null,
@@ -64,6 +76,7 @@ function evidenceDetail(record) {
 }
 
 function responseCell(record) {
+  if (isModel(record)) return el("td", { class: "response" }, `Model: ${modelLabel(record)}`);
   if (record.type === "evidence_review" && Array.isArray((record.prompt_data || {}).passages)) {
     const verdicts = evidenceVerdicts(record);
     const accepted = verdicts.filter((v) => v.verdict === "accept").length;
@@ -80,7 +93,18 @@ function detailRow(record) {
   const data = record.prompt_data || {};
   const parts = [el("span", { class: "message" }, data.message || "(no message)")];
   if (record.type === "evidence_review" && Array.isArray(data.passages)) parts.push(evidenceDetail(record));
-  if (record.note) parts.push(el("span", { class: "note" }, el("strong", {}, "Note: "), record.note));
+  if (record.note) {
+    const label = isModel(record) ? "Model's reason: " : "Note: ";
+    parts.push(el("span", { class: "note" }, el("strong", {}, label), record.note));
+  }
+  if (isModel(record)) {
+    const llm = data.llm;
+    const tokens = Number(llm.prompt_tokens || 0) + Number(llm.completion_tokens || 0);
+    const cost = llm.cached ? "from the cache" : `${llm.calls} call${llm.calls === 1 ? "" : "s"}, ${tokens} tokens, ${Math.round(Number(llm.latency_ms || 0))} ms`;
+    parts.push(
+      el("span", { class: "hint model-facts" }, `${shownValue(llm.model)} · template ${shownValue(llm.template)} · ${cost} · request ${String(llm.request_hash || "").slice(0, 12)}`),
+    );
+  }
   if (record.replayed_from) {
     parts.push(el("span", { class: "hint" }, `Replayed from ${record.replayed_from}`));
   }
@@ -104,6 +128,7 @@ function haystack(record) {
     record.status || "",
     decisionLabel(record),
     record.drift ? `drift ${record.drift}` : "",
+    isModel(record) ? `llm model ${record.prompt_data.llm.model || ""} ${record.prompt_data.llm.label || ""}` : "",
     TYPE_TEXT[record.type] || "",
     // An evidence review is found by its sub-requirement and the passages judged.
     data.sub_requirement || "",
@@ -127,7 +152,12 @@ function recordBody(record) {
       el("td", {}, timeElement(record.timestamp || record.requested_at)),
       typeCell(type),
       responseCell(record),
-      el("td", { class: "badges" }, decisionBadges(record)),
+      el(
+        "td",
+        { class: "badges" },
+        decisionBadges(record),
+        isModel(record) ? el("span", { class: "badge info", title: "A model's verdict" }, "Model") : null,
+      ),
       el("td", {}, answeredBy(record)),
       el("td", { class: "num" }, formatMs(record.response_time_ms)),
     ),
@@ -140,6 +170,7 @@ export class DecisionTimeline {
     this.records = [];
     this.bodies = [];
     $("decision-type").addEventListener("change", () => this.filter());
+    $("decision-source").addEventListener("change", () => this.filter());
     $("decision-search").addEventListener("input", () => this.filter());
   }
 
@@ -169,10 +200,13 @@ export class DecisionTimeline {
 
   filter() {
     const type = $("decision-type").value;
+    const source = $("decision-source").value;
     const needle = $("decision-search").value.trim().replace(/\s+/g, " ").toLocaleLowerCase();
     let shown = 0;
     for (const { record, body, text } of this.bodies) {
-      const visible = (!type || record.type === type) && (!needle || text.includes(needle));
+      // "llm" also finds a replay's copies of the model's verdicts.
+      const fromSource = !source || record.source === source || (source === "llm" && isModel(record));
+      const visible = (!type || record.type === type) && fromSource && (!needle || text.includes(needle));
       body.hidden = !visible;
       if (visible) shown += 1;
     }
@@ -196,7 +230,8 @@ export class WhatIf {
 
   render(records, enabled) {
     const details = $("what-if");
-    const answerable = records.filter((r) => Array.isArray((r.prompt_data || {}).options));
+    // A model's verdict is no one's answer to change: a revision takes it or not.
+    const answerable = records.filter((r) => Array.isArray((r.prompt_data || {}).options) && !isModel(r));
     details.hidden = !enabled || !answerable.length;
     const signature = JSON.stringify(answerable.map((r) => r.prompt_id));
     if (signature === this.signature) return; // keep what the user has changed

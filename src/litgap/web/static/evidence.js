@@ -121,6 +121,36 @@ async function load() {
   if (openSub) openEvidence(openSub, false);
 }
 
+// The model reviewer's figures (results.llm_review), and why it stopped, if it did.
+function renderModelReview(job) {
+  const figures = (job && job.results && job.results.llm_review) || null;
+  $("model-review").hidden = !figures;
+  if (!figures) return;
+  const labels = Object.entries(figures.labels || {}).map(([label, n]) => `${n} ${label.replaceAll("_", " ")}`);
+  const tokens = Number(figures.prompt_tokens || 0) + Number(figures.completion_tokens || 0);
+  setText(
+    "model-review-summary",
+    `Model review by ${shownValue(figures.model)}: ${figures.judged} of ${figures.passages} passages judged` +
+      `${labels.length ? ` (${labels.join(", ")})` : ""} · ${figures.calls} calls · ${tokens} tokens` +
+      `${figures.cached ? ` · ${figures.cached} from the cache` : ""}${figures.replayed ? ` · ${figures.replayed} replayed` : ""}` +
+      ` · ${figures.counted ? "they count in this report" : "recorded only: they do not change this report"}`,
+  );
+  const problems = [figures.stopped, figures.failed ? `${figures.failed} passages got no answer (${figures.last_error})` : null].filter(Boolean);
+  $("model-review-stopped").hidden = !problems.length;
+  setText("model-review-stopped", problems.join(" · "));
+  $("model-revision").hidden = !(canJudge && status === "completed" && !figures.counted && figures.judged > 0);
+}
+
+async function reviseWithModel() {
+  setText("evidence-error", "");
+  try {
+    const created = await api("POST", apiJobUrl(jobId, "/revisions"), { verdicts: [], model_verdicts: true });
+    window.location.assign(jobUrl(created.job_id));
+  } catch (err) {
+    setText("evidence-error", `Could not create the revision: ${err.detail || err}`);
+  }
+}
+
 async function loadAgreement() {
   try {
     const body = await api("GET", apiJobUrl(jobId, "/agreement"));
@@ -240,7 +270,8 @@ function markedText(text, highlights) {
 }
 
 function recordedBadge(passage) {
-  const recorded = Array.isArray(passage.recorded_verdicts) ? passage.recorded_verdicts : [];
+  const all = Array.isArray(passage.recorded_verdicts) ? passage.recorded_verdicts : [];
+  const recorded = all.filter((r) => !r.model); // people's; the model's have their own badge
   const last = recorded[recorded.length - 1];
   const verdict = passage.verdict || (last && last.verdict);
   if (!verdict) return null;
@@ -248,6 +279,24 @@ function recordedBadge(passage) {
   const badge = el("span", { class: `badge ${VERDICT_CLASS[verdict] || ""} recorded-verdict` }, `${VERDICT_TEXT[verdict] || verdict}${who}`);
   if (last && last.note) badge.setAttribute("title", String(last.note));
   return badge;
+}
+
+// The model's latest verdict on the passage for this sub-requirement (it was asked about
+// this pair), marked as the model's, with its reason.
+function modelVerdict(passage, sub) {
+  const all = Array.isArray(passage.recorded_verdicts) ? passage.recorded_verdicts : [];
+  const given = all.filter((r) => r.model && r.sub_requirement === sub.sub_requirement);
+  const last = given[given.length - 1];
+  if (!last) return null;
+  const label = String(last.label || "").replaceAll("_", " ");
+  return el(
+    "p",
+    { class: "model-verdict" },
+    el("span", { class: `badge ${VERDICT_CLASS[last.verdict] || "info"} model-badge` }, `Model: ${label}`),
+    " ",
+    el("span", { class: "model-name mono" }, shownValue(last.answered_by)),
+    last.note ? el("span", { class: "model-reason" }, ` — ${last.note}`) : null,
+  );
 }
 
 function verdictButtons(passage, sub, item) {
@@ -288,6 +337,7 @@ function passageItem(passage, sub) {
         : null,
     ),
     markedText(String(passage.text || ""), passage.highlights),
+    modelVerdict(passage, sub),
   );
   if (canJudge) item.append(el("div", { class: "passage-actions" }, ...verdictButtons(passage, sub, item)));
   return item;
@@ -397,6 +447,7 @@ async function submitReview() {
 // -- wiring --------------------------------------------------------------------------------
 
 $("evidence-close").addEventListener("click", closeEvidence);
+$("model-revision").addEventListener("click", reviseWithModel);
 $("review-submit").addEventListener("click", submitReview);
 $("review-clear").addEventListener("click", () => {
   review.items.clear();
@@ -411,7 +462,16 @@ document.addEventListener("litgap:show-evidence", (event) => {
 document.addEventListener("litgap:results-rendered", fillGapTexts);
 document.addEventListener("litgap:job-status", (event) => {
   status = event.detail.job.status;
+  renderModelReview(event.detail.job);
   if (status === "completed") load();
 });
 
-load();
+// A link such as the agreement page's (…/jobs/{id}#evidence=Sub-1) opens that panel.
+function openFromHash() {
+  const match = /^#evidence=(.+)$/.exec(window.location.hash);
+  if (match) openEvidence(decodeURIComponent(match[1]), true);
+}
+window.addEventListener("hashchange", openFromHash);
+
+renderModelReview(pageData.job);
+load().then(openFromHash);

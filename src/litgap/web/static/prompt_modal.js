@@ -96,8 +96,24 @@ function tick() {
   node.classList.toggle("urgent", left < 30000);
 }
 
+// A screening prompt's paper: title, authors, year, DOI and the opening of its text.
+function paperBlock(data) {
+  const stage = data.stage === "full_text" ? "full text" : "title and abstract";
+  const facts = [(data.authors || []).slice(0, 3).join(", "), data.year, data.doi && `doi:${data.doi}`]
+    .filter(Boolean)
+    .join(" · ");
+  return el(
+    "div",
+    { class: "screening-paper" },
+    el("p", {}, el("strong", { class: "paper-title" }, String(data.title || data.paper)), ` (${data.kind || "paper"}, screened on its ${stage})`),
+    facts ? el("p", { class: "prompt-facts" }, facts) : null,
+    data.abstract ? el("p", { class: "passage-text paper-abstract" }, String(data.abstract)) : null,
+  );
+}
+
 function contextBlock(data) {
   const parts = [];
+  if (data.paper !== undefined && Array.isArray(data.reasons)) parts.push(paperBlock(data));
   if (data.iteration !== undefined || data.gap_count !== undefined) {
     const facts = [];
     if (data.iteration !== undefined) facts.push(`Iteration ${data.iteration}`);
