@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from litgap import eta
+from litgap.clock import now_iso
 from litgap.config import ReplayAnswer, StoredConfig
 from litgap.exceptions import LitgapError
 from litgap.executor.pool import shared_pool
@@ -94,26 +95,27 @@ class JobContext:
             )
         if row is None:
             recorded, drift = self._replay_answer(spec)
-            row = await broker.open_async(
-                self.job_id,
-                seq,
-                spec,
-                self.timeout_for(spec.type),
-                drift=drift,
-                announce=recorded is None,
-            )
-            if recorded is not None:
+            if recorded is None:
+                row = await broker.open_async(
+                    self.job_id, seq, spec, self.timeout_for(spec.type), drift=drift
+                )
+            else:
                 note = "what-if override of the original answer" if recorded.overridden else None
-                # A revision's verdicts are the reviewer's answers, not a replay's.
-                broker.answer(
-                    row["prompt_id"],
-                    recorded.response,
+                # Stored answered in one write, never pending: no other client can see
+                # a question nobody is asked. A revision's verdicts are the reviewer's
+                # answers, not a replay's.
+                row = await broker.record_async(
+                    self.job_id,
+                    seq,
+                    spec,
+                    self.timeout_for(spec.type),
+                    response=recorded.response,
                     source=PromptSource(recorded.source or PromptSource.REPLAY.value),
                     answered_by=recorded.answered_by,
+                    requested_at=now_iso(),
                     note=recorded.note or note,
                     replayed_from=recorded.prompt_id,
                 )
-                row = broker.get(row["prompt_id"])
         if row["status"] == PromptStatus.PENDING and self.suspend:
             # Re-read: another process may have answered it since it was loaded.
             row = broker.expire(row["prompt_id"]) or broker.get(row["prompt_id"])
