@@ -131,8 +131,9 @@ class PromptBroker:
         """Store a prompt already answered, in one insert: a decision nobody is asked,
         such as the model's verdict (llm/review.py) or an answer a replay or revision
         gives again (context.py). It is never pending, so no person can answer it, no
-        client sees it as a question and no deadline can time it out. `response` None records that no
-        verdict was given (`applied` null); any other is validated as an answer is.
+        client sees it as a question and no deadline can time it out. `response` None
+        records that no verdict was given (`applied` null); any other is validated as an
+        answer is.
         Raises InvalidResponse; a second record with this seq violates the store's
         unique (job_id, seq), so a verdict can never be recorded twice."""
         row = _pending_row(job_id, seq, spec, timeout_seconds, None)
