@@ -65,6 +65,30 @@ def _elapsed_ms(requested_at: str, resolved_at: str) -> int:
     return round((parse_iso(resolved_at) - parse_iso(requested_at)).total_seconds() * 1000)
 
 
+def _answered_fields(
+    requested_at: str,
+    value: object,
+    source: PromptSource,
+    answered_by: str | None,
+    note: str | None,
+    replayed_from: str | None,
+) -> Row:
+    """The columns an answer sets, resolved now: one shape for answers and records."""
+    resolved_at = now_iso()
+    return {
+        "status": PromptStatus.ANSWERED.value,
+        "resolved_at": resolved_at,
+        "response": value,
+        "applied": value,
+        "applied_text": as_text(value),
+        "source": source.value,
+        "answered_by": answered_by,
+        "note": note,
+        "response_time_ms": _elapsed_ms(requested_at, resolved_at),
+        "replayed_from": replayed_from,
+    }
+
+
 class PromptBroker:
     def __init__(
         self, engine: sa.Engine, docs: DocumentWriter, events: EventBus, settings: Settings
@@ -147,21 +171,16 @@ class PromptBroker:
                 max_text_chars=self._settings.max_text_response_chars,
             )
         )
-        resolved_at = now_iso()
+        row["requested_at"] = requested_at
         row.update(
-            {
-                "status": PromptStatus.ANSWERED.value,
-                "requested_at": requested_at,
-                "resolved_at": resolved_at,
-                "response": value,
-                "applied": value,
-                "applied_text": as_text(value),
-                "source": source.value,
-                "answered_by": answered_by,
-                "note": note[: self._settings.max_note_chars] if note else None,
-                "response_time_ms": _elapsed_ms(requested_at, resolved_at),
-                "replayed_from": replayed_from,
-            }
+            _answered_fields(
+                requested_at,
+                value,
+                source,
+                answered_by,
+                note[: self._settings.max_note_chars] if note else None,
+                replayed_from,
+            )
         )
         await rows.insert_prompt_async(self._engine, row)
         self._docs.mark(job_id)
@@ -251,19 +270,9 @@ class PromptBroker:
             response,
             max_text_chars=self._settings.max_text_response_chars,
         )
-        resolved_at = now_iso()
-        return {
-            "status": PromptStatus.ANSWERED.value,
-            "resolved_at": resolved_at,
-            "response": value,
-            "applied": value,
-            "applied_text": as_text(value),
-            "source": source.value,
-            "answered_by": answered_by,
-            "note": note or None,
-            "response_time_ms": _elapsed_ms(row["requested_at"], resolved_at),
-            "replayed_from": replayed_from,
-        }
+        return _answered_fields(
+            row["requested_at"], value, source, answered_by, note or None, replayed_from
+        )
 
     def _lost(self, row: Row) -> NoReturn:
         """Someone resolved the prompt first: say how it ended."""

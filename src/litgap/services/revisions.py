@@ -86,7 +86,7 @@ def check_verdicts(verdicts: list[Verdict], known: dict[str, list[str]]) -> dict
     return by_id
 
 
-def _carried(rows: list[Row]) -> tuple[dict[str, Judged], dict[str, list[Row]]]:
+def carried_verdicts(rows: list[Row]) -> tuple[dict[str, Judged], dict[str, list[Row]]]:
     """The verdicts the original's evidence_review decisions applied (the last wins),
     and the passages each sub-requirement's reviews showed."""
     judged: dict[str, Judged] = {}
@@ -262,7 +262,7 @@ def create_revision(
     report = read_report(rt, job_id)
     given = check_verdicts(verdicts, evidence_ids(report)) if verdicts or not model_verdicts else {}
     rows = prompt_rows.job_prompts(rt.engine, job_id)
-    judged, shown = _carried(rows)
+    judged, shown = carried_verdicts(rows)
     if model_verdicts:
         # The model's verdicts count in this revision; a person's on a passage wins.
         by_model, model_shown = model_judged(rows)

@@ -40,7 +40,7 @@ from litgap.screening import (
 from litgap.services.evidence import read_report
 from litgap.services.jobs import start_job
 from litgap.services.replay import new_job_from, replay_answers
-from litgap.services.revisions import _carried, plan_reviews, review_answers
+from litgap.services.revisions import carried_verdicts, plan_reviews, review_answers
 from litgap.status import JobStatus, PromptStatus
 from litgap.store import jobs as job_rows
 from litgap.store import prompts as prompt_rows
@@ -292,7 +292,7 @@ def create_screening_revision(
     if all(p in decided and decided[p][0].decision == EXCLUDE for p in papers):
         raise InvalidInput("every paper of the job would be excluded: include at least one")
     items, screening_answers = plan(decided, reasons, note_of=created_by)
-    judged, shown_passages = _carried(rows)
+    judged, shown_passages = carried_verdicts(rows)
     reviews = plan_reviews(report, judged, shown_passages)
     decisions = [
         a
