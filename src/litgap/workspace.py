@@ -16,6 +16,10 @@ class Workspace:
     def jobs_dir(self) -> Path:
         return self.root / "jobs"
 
+    @property
+    def blobs_dir(self) -> Path:
+        return self.root / "blobs"
+
     def job_dir(self, job_id: str) -> Path:
         return self.jobs_dir / validate_job_id(job_id)
 

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -138,7 +139,9 @@ def test_chunked_upload_past_the_limit_is_413_unread_and_its_spool_deleted(
     assert list((settings.workspace / "jobs").iterdir()) == []
 
 
-def test_a_failure_after_the_row_is_inserted_removes_row_and_folder(api: Api) -> None:
+def test_a_document_the_disk_refuses_after_the_commit_keeps_the_job_and_says_so(
+    api: Api,
+) -> None:
     jobs_dir = api.settings.workspace / "jobs"
     stop = threading.Event()
 
@@ -160,9 +163,19 @@ def test_a_failure_after_the_row_is_inserted_removes_row_and_folder(api: Api) ->
     finally:
         stop.set()
         watcher.join()
-    assert response.status_code == 507, response.text
-    assert api.get("/api/jobs").json()["jobs"] == []
-    assert list(jobs_dir.iterdir()) == []
+    # The store holds the job (its inputs were on disk before its row): it is kept, and
+    # its document, which trails the store, is what fails, and says so when asked for.
+    assert response.status_code == 201, response.text
+    job_id = response.json()["job_id"]
+    assert [j["job_id"] for j in api.get("/api/jobs").json()["jobs"]] == [job_id]
+    download = api.get(f"/api/jobs/{job_id}/download")
+    assert download.status_code == 507
+    assert "could not write" in download.json()["detail"]
+    assert (jobs_dir / job_id / "inputs" / "corpus" / "big.txt").stat().st_size == 6 * 5 * MiB
+    shutil.rmtree(jobs_dir / job_id / "job_data.json")  # the disk takes it again
+    assert api.post(f"/api/jobs/{job_id}/cancel").status_code == 202  # the next change
+    assert api.get(f"/api/jobs/{job_id}/download").status_code == 200
+    assert json.loads((jobs_dir / job_id / "job_data.json").read_text())["job_id"] == job_id
 
 
 def test_an_answer_listing_more_values_than_options_is_422_at_once(api: Api) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from litgap.blobs import hold
 from litgap.runtime import open_runtime
 from litgap.services import jobs as job_service
 from litgap.services.cleanup import remove_leftovers
@@ -112,3 +113,20 @@ def test_job_folders_are_private(tmp_path: Path) -> None:
         rt.close()
     folder = settings.workspace / "jobs" / job["job_id"]
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_start_up_removes_blobs_no_job_links_and_keeps_the_linked_ones(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    rt = open_runtime(settings)
+    try:
+        job = job_service.create_sample_job(rt)
+        stray = tmp_path / "stray.txt"
+        stray.write_bytes(b"a paper whose job was removed")
+        unlinked = hold(rt.workspace.blobs_dir, stray).path
+        assert remove_leftovers(rt).blobs == []  # too recent: maybe a job being created
+        removed = remove_leftovers(rt, min_age=0).blobs
+    finally:
+        rt.close()
+    assert removed == [unlinked] and not unlinked.exists()
+    framework = settings.workspace / "jobs" / job["job_id"] / "inputs" / "framework.json"
+    assert framework.stat().st_nlink == 2  # the job's name and the blob's

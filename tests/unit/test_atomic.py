@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from litgap.atomic import fsync_all, write_atomic
+from litgap.atomic import fsync_all, write_atomic, write_atomic_all
 
 
 def test_write_replaces_the_file(tmp_path: Path) -> None:
@@ -52,3 +52,37 @@ def test_fsync_all_raises_for_a_path_that_is_missing(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_bytes(b"a")
     with pytest.raises(FileNotFoundError):
         fsync_all([tmp_path / "a.txt", tmp_path / "missing.txt", tmp_path])
+
+
+def test_write_all_writes_each_file_and_reports_the_one_that_failed(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "job_data.json").write_bytes(b"old")
+    files = [
+        (tmp_path / "a" / "job_data.json", b"new a"),
+        (tmp_path / "gone" / "job_data.json", b"new b"),  # its folder does not exist
+        (tmp_path / "c.json", b"new c"),
+    ]
+    errors = write_atomic_all(files)
+    assert errors[0] is None and errors[2] is None
+    assert isinstance(errors[1], FileNotFoundError)
+    assert (tmp_path / "a" / "job_data.json").read_bytes() == b"new a"
+    assert (tmp_path / "c.json").read_bytes() == b"new c"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "c.json", "job_data.json"]
+
+
+def test_write_all_leaves_every_old_file_when_the_disk_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    targets = [tmp_path / f"{n}.json" for n in range(3)]
+    for target in targets:
+        target.write_bytes(b"old")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    errors = write_atomic_all([(t, b"new") for t in targets])
+    monkeypatch.undo()
+    assert all(isinstance(e, OSError) for e in errors)
+    assert [t.read_bytes() for t in targets] == [b"old"] * 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [t.name for t in targets]

@@ -6,6 +6,7 @@
   `import_job_folders` imports: neither is ever touched.
 - A stale temp file: `.<name>.<random>.tmp`, what `atomic.write_atomic` writes before
   its rename, left by a crash between the two.
+- A blob no job links to any more (`blobs.sweep`).
 
 Only what has not changed for `min_age` seconds is removed, so a job another process
 is creating at this moment, or a write under way, is left alone.
@@ -19,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from litgap.blobs import sweep
 from litgap.exceptions import InvalidJobId
 from litgap.ids import validate_job_id
 from litgap.runtime import Runtime
@@ -34,6 +36,7 @@ class Cleanup:
 
     job_folders: list[Path] = field(default_factory=list)
     temp_files: list[Path] = field(default_factory=list)
+    blobs: list[Path] = field(default_factory=list)
 
 
 def _newest_mtime(folder: Path) -> float:
@@ -117,4 +120,7 @@ def remove_leftovers(rt: Runtime, min_age: float = MIN_AGE_SECONDS) -> Cleanup:
                 continue
             log.warning("removed stale temp file %s", path)
             done.temp_files.append(path)
+    done.blobs = sweep(rt.workspace.blobs_dir, min_age)
+    for path in done.blobs:
+        log.info("removed blob %s: no job links to it", path.name)
     return done

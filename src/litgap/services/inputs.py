@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from litgap.atomic import fsync_all
+from litgap.blobs import Blob, link
 from litgap.exceptions import InvalidInput, PayloadTooLarge
 from litgap.pipeline.ingest.text import NotText, decode_text
 
@@ -24,6 +26,14 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._()\- ]+")
 class InputFile:
     name: str
     stream: BinaryIO
+
+
+@dataclass
+class StoredFile:
+    """An input whose content the workspace already holds: saved as a hard link."""
+
+    name: str
+    blob: Blob
 
 
 def safe_name(name: str, taken: set[str]) -> str:
@@ -77,8 +87,21 @@ def save_stream(
     return digest.hexdigest(), size
 
 
+def save_input(
+    item: InputFile | StoredFile, target: Path, budget: Budget, *, sync: bool = True
+) -> tuple[str, int]:
+    """`save_stream` of an upload, or a stored file's link (durable once its folder is
+    fsynced); (sha256, size)."""
+    if isinstance(item, StoredFile):
+        budget.take(item.blob.size)
+        if not link(item.blob, target) and sync:
+            fsync_all([target])  # copied: the disk has no hard links
+        return item.blob.sha256, item.blob.size
+    return save_stream(item.stream, target, budget, sync=sync)
+
+
 def save_corpus_files(
-    files: Iterable[InputFile],
+    files: Iterable[InputFile | StoredFile],
     corpus_dir: Path,
     budget: Budget,
     taken: set[str],
@@ -86,12 +109,12 @@ def save_corpus_files(
     sync: bool = True,
 ) -> list[dict[str, Any]]:
     """Save each corpus upload under a safe name not in `taken` (lower-case names; each
-    one saved is added), as its inputs entry; `sync` as for `save_stream`. Raises
+    one saved is added), as its inputs entry; `sync` as for `save_input`. Raises
     InvalidInput for an empty file and PayloadTooLarge once `budget` is spent."""
     saved: list[dict[str, Any]] = []
     for item in files:
         name = safe_name(item.name, taken)
-        sha, size = save_stream(item.stream, corpus_dir / name, budget, sync=sync)
+        sha, size = save_input(item, corpus_dir / name, budget, sync=sync)
         if size == 0:
             raise InvalidInput(f"file {item.name[:100]!r} is empty")
         if name.lower().endswith(TEXT_SUFFIXES):
@@ -117,7 +140,7 @@ def _check_text_file(path: Path, shown: str) -> None:
         raise InvalidInput(f"file {shown[:100]!r} is not text: {err.reason}") from err
 
 
-def check_corpus_names(files: Iterable[InputFile]) -> None:
+def check_corpus_names(files: Iterable[InputFile | StoredFile]) -> None:
     for item in files:
         if not item.name.lower().endswith(CORPUS_SUFFIXES):
             raise InvalidInput(

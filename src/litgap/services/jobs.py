@@ -3,13 +3,16 @@
 import asyncio
 import json
 import shutil
+import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from litgap.atomic import fsync_all
+from litgap.atomic import fsync_in_turn
+from litgap.blobs import hold
 from litgap.clock import iso, now_iso
 from litgap.config import JobConfig, StoredConfig, error_place, selection_problem
 from litgap.exceptions import InvalidInput, InvalidJobId
@@ -25,10 +28,11 @@ from litgap.services.duplicates import same_content
 from litgap.services.inputs import (
     Budget,
     InputFile,
+    StoredFile,
     check_corpus_names,
     link_or_copy,
     save_corpus_files,
-    save_stream,
+    save_input,
 )
 from litgap.status import JobStatus
 from litgap.store import jobs as job_rows
@@ -63,7 +67,9 @@ def _check_framework(data: bytes, name: str) -> Framework:
         raise InvalidInput(f"pillars: {err}") from err
 
 
-def _check_names(files: list[InputFile], framework: InputFile | None) -> None:
+def _check_names(
+    files: Sequence[InputFile | StoredFile], framework: InputFile | StoredFile | None
+) -> None:
     named = [(f"files -> {i}", f) for i, f in enumerate(files)]
     if framework is not None:
         named.append(("pillars", framework))
@@ -89,8 +95,8 @@ def _check_selection(config: JobConfig, framework: Framework) -> None:
 def create_job(
     rt: Runtime,
     *,
-    files: list[InputFile],
-    framework: InputFile | None = None,
+    files: Sequence[InputFile | StoredFile],
+    framework: InputFile | StoredFile | None = None,
     config: JobConfig | StoredConfig | None = None,
     created_by: str | None = None,
     replay_of: str | None = None,
@@ -132,10 +138,8 @@ def create_job(
         }
         # Last guard before anything is kept: every string of the row can be stored.
         check_json(row, "job")
-        job_rows.insert_job(rt.engine, row)
+        row = job_rows.insert_job(rt.engine, row)
         inserted = True
-        rt.docs.write_now(job_id)
-        row = job_rows.get_job(rt.engine, job_id)
     except BaseException:
         # Whatever failed, the job was never created: no row, no folder.
         if inserted:
@@ -143,7 +147,12 @@ def create_job(
             rt.docs.forget(job_id)
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    rt.events.publish("job_update", with_choices(rt, [job_public(row)])[0])
+    # Its document follows, as after every change: the store holds the job, and a
+    # document that a crash kept from the disk is rewritten at start. Written before
+    # the 201 it cost a creation its third wait on the disk.
+    rt.docs.mark(job_id)
+    # No decision has been asked of a job no one has been told of yet.
+    rt.events.publish("job_update", _choices(job_public(row), {}))
     return row
 
 
@@ -166,11 +175,13 @@ def _make_durable(rt: Runtime, folder: Path, inputs: list[Row]) -> None:
     """The job's folder and every input on disk, before the row that publishes them is
     committed: a crash before the commit leaves a folder no job names (nothing reads it;
     cleanup removes it), after it a complete one. The files are written straight to
-    their names in the new folder, not through a temp file: the commit is the rename."""
+    their names in the new folder, not through a temp file: the commit is the rename.
+    A file with a second name is a link to a blob, whose bytes are on disk already."""
     inputs_dir = folder / "inputs"
-    fsync_all(
+    files = [inputs_dir / i["path"] for i in inputs]
+    fsync_in_turn(
         [
-            *(inputs_dir / i["path"] for i in inputs),
+            *(path for path in files if path.stat().st_nlink == 1),
             inputs_dir / "corpus",
             inputs_dir,
             folder / "results",
@@ -181,7 +192,10 @@ def _make_durable(rt: Runtime, folder: Path, inputs: list[Row]) -> None:
 
 
 def _save_inputs(
-    rt: Runtime, inputs_dir: Path, files: list[InputFile], framework: InputFile | None
+    rt: Runtime,
+    inputs_dir: Path,
+    files: Sequence[InputFile | StoredFile],
+    framework: InputFile | StoredFile | None,
 ) -> tuple[list[Row], Framework]:
     """Save the uploads and the framework, not yet fsynced (`_make_durable` does it for
     all at once: one by one, a sample job's nine files cost nine flushes of the disk)."""
@@ -191,9 +205,12 @@ def _save_inputs(
     saved = save_corpus_files(files, corpus_dir, budget, set(), sync=False)
     if framework is None:
         framework = InputFile("sample_framework.json", open(sample_framework_path(), "rb"))
-    with framework.stream:
-        target = inputs_dir / "framework.json"
-        sha, size = save_stream(framework.stream, target, budget, sync=False)
+    target = inputs_dir / "framework.json"
+    try:
+        sha, size = save_input(framework, target, budget, sync=False)
+    finally:
+        if isinstance(framework, InputFile):
+            framework.stream.close()
     parsed = _check_framework(target.read_bytes(), framework.name)
     saved.append(
         {
@@ -210,13 +227,42 @@ def _save_inputs(
 def create_sample_job(
     rt: Runtime, config: JobConfig | None = None, created_by: str | None = None
 ) -> Row:
-    paths = sample_corpus_paths()
-    files = [InputFile(p.name, open(p, "rb")) for p in paths]
+    """A job on the bundled corpus and framework, whose files are links to the
+    workspace's blobs of them: nothing is written but the job's folder."""
+
+    def create() -> Row:
+        corpus, framework = hold_sample(rt)
+        return create_job(
+            rt, files=corpus, framework=framework, config=config, created_by=created_by
+        )
+
     try:
-        return create_job(rt, files=files, config=config, created_by=created_by)
-    finally:
-        for item in files:
-            item.stream.close()
+        return create()
+    except FileNotFoundError:
+        # A blob was swept since it was held (no job linked it): hold them again.
+        with _SAMPLE_LOCK:
+            _SAMPLE_FILES.pop(rt.workspace.blobs_dir, None)
+        return create()
+
+
+_SAMPLE_FILES: dict[Path, tuple[list[StoredFile], StoredFile]] = {}  # by blobs folder
+_SAMPLE_LOCK = threading.Lock()
+
+
+def hold_sample(rt: Runtime) -> tuple[list[StoredFile], StoredFile]:
+    """The sample corpus and framework as blobs of the workspace, held once per process
+    (at start-up by the server, so its first sample job is as quick as the next)."""
+    blobs_dir = rt.workspace.blobs_dir
+    with _SAMPLE_LOCK:
+        held = _SAMPLE_FILES.get(blobs_dir)
+        if held is None:
+            corpus = [StoredFile(p.name, hold(blobs_dir, p)) for p in sample_corpus_paths()]
+            framework = hold(blobs_dir, sample_framework_path())
+            held = _SAMPLE_FILES[blobs_dir] = (
+                corpus,
+                StoredFile("sample_framework.json", framework),
+            )
+    return held
 
 
 def copy_inputs(rt: Runtime, source_job: str, target_job: str) -> None:
@@ -338,14 +384,17 @@ def with_choices(rt: Runtime, jobs: list[Row]) -> list[Row]:
     decided = prompt_rows.latest_applied(
         rt.engine, [j["job_id"] for j in jobs], ("pillar_selection", "run_mode")
     )
-    for job in jobs:
-        config, choices = job["config"], decided.get(job["job_id"], {})
-        pillars = config.get("pillar_selections") or choices.get("pillar_selection")
-        mode = config.get("run_mode") or choices.get("run_mode")
-        if pillars == "DEEP" or pillars == ["DEEP"]:
-            mode = mode or "DEEP_LOOP"
-        job["pillars"], job["run_mode"] = pillars, mode
-    return jobs
+    return [_choices(job, decided.get(job["job_id"], {})) for job in jobs]
+
+
+def _choices(job: Row, decided: dict[str, Any]) -> Row:
+    config = job["config"]
+    pillars = config.get("pillar_selections") or decided.get("pillar_selection")
+    mode = config.get("run_mode") or decided.get("run_mode")
+    if pillars == "DEEP" or pillars == ["DEEP"]:
+        mode = mode or "DEEP_LOOP"
+    job["pillars"], job["run_mode"] = pillars, mode
+    return job
 
 
 def list_jobs(rt: Runtime, **filters: Any) -> tuple[list[Row], str | None]:

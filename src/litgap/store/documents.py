@@ -8,18 +8,21 @@ A file lock per job folder keeps two processes from replacing a newer rendering 
 an older one: whoever holds the lock renders from the store at that moment.
 """
 
+import contextlib
 import fcntl
 import json
 import logging
+import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from litgap.atomic import write_atomic
+from litgap.atomic import write_atomic, write_atomic_all
 from litgap.exceptions import DocumentWriteError
 from litgap.records import job_header, prompt_record
 from litgap.status import JobStatus
@@ -70,6 +73,7 @@ class DocumentWriter:
     # at most about a third of the process's time, however many jobs are busy.
     COALESCE_SECONDS = 0.05
     DUTY_FACTOR = 2.0
+    GROUP = 64  # documents written together (each holds its folder's lock meanwhile)
 
     def __init__(self, engine: sa.Engine, workspace: Workspace, *, durable: bool = True) -> None:
         self._engine = engine
@@ -133,11 +137,8 @@ class DocumentWriter:
                 batch, self._dirty = sorted(self._dirty), set()
                 covered = self._requested
             started = time.monotonic()
-            for job_id in batch:
-                try:
-                    self._write(job_id)
-                except Exception:  # one job's failure must not stop the others
-                    log.exception("writing job_data.json of %s failed", job_id)
+            for start in range(0, len(batch), self.GROUP):
+                self._write_group(batch[start : start + self.GROUP])
             pause = max(self.COALESCE_SECONDS, self.DUTY_FACTOR * (time.monotonic() - started))
             with self._cond:
                 self._done = max(self._done, covered)
@@ -156,28 +157,76 @@ class DocumentWriter:
             cached.append(_fragment(row))
         return cached
 
+    def _write_group(self, job_ids: list[str]) -> None:
+        """Rewrite these jobs' documents with their fsyncs issued together; one job's
+        failure does not stop the others (it is kept for `flush` and logged)."""
+        with contextlib.ExitStack() as locks:
+            rendered: list[tuple[str, Path, bytes]] = []
+            for job_id in job_ids:  # sorted: two processes take the locks in one order
+                try:
+                    path = self._workspace.document(job_id)
+                    locks.enter_context(_locked(path.parent))
+                    data = self._render(job_id)
+                except OSError as err:
+                    self._failed(job_id, self._workspace.document(job_id), err)
+                    continue
+                except Exception:
+                    log.exception("writing job_data.json of %s failed", job_id)
+                    continue
+                if data is not None:
+                    rendered.append((job_id, path, data))
+            files = [(path, data) for _, path, data in rendered]
+            written = write_atomic_all(files, durable=self._durable)
+            for (job_id, path, _), error in zip(rendered, written, strict=True):
+                if error is None:
+                    with self._cond:
+                        self._errors.pop(job_id, None)
+                else:
+                    self._failed(job_id, path, error)
+
+    def _render(self, job_id: str) -> bytes | None:
+        """The job's document as the store holds it now (None for a legacy job, whose
+        document is the original record: never rewritten). Called with its lock held."""
+        row = job_rows.get_job(self._engine, job_id)
+        if row["legacy"]:
+            return None
+        history = self._history(job_id)
+        if JobStatus(row["status"]).is_terminal:
+            # An ended job's history no longer grows: keep no copy of it.
+            self._cache.pop(job_id, None)
+        return render_document(job_header(row), history)
+
+    def _failed(self, job_id: str, path: Path, err: OSError) -> DocumentWriteError:
+        error = DocumentWriteError(path, err.strerror or str(err))
+        log.error("writing %s failed: %s", path, error)
+        with self._cond:
+            self._errors[job_id] = error
+        return error
+
     def _write(self, job_id: str) -> None:
         folder = self._workspace.job_dir(job_id)
         path = folder / "job_data.json"
-        lock_path = folder / ".job_data.lock"
         try:
-            with open(lock_path, "a+b") as lock:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-                row = job_rows.get_job(self._engine, job_id)
-                if row["legacy"]:
-                    return  # a legacy document is the original record: never rewritten
-                data = render_document(job_header(row), self._history(job_id))
-                write_atomic(path, data, durable=self._durable)
-                if JobStatus(row["status"]).is_terminal:
-                    # An ended job's history no longer grows: keep no copy of it.
-                    self._cache.pop(job_id, None)
+            # Locked on the job's folder, not on a lock file: one file fewer to create
+            # with each job (the lock ends when the descriptor closes).
+            with _locked(folder):
+                data = self._render(job_id)
+                if data is not None:
+                    write_atomic(path, data, durable=self._durable)
         except OSError as err:
-            error = DocumentWriteError(path, err.strerror or str(err))
-            with self._cond:
-                self._errors[job_id] = error
-            raise error from err
+            raise self._failed(job_id, path, err) from err
         with self._cond:
             self._errors.pop(job_id, None)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def read_document(path: Path) -> dict[str, Any]:

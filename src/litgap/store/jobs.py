@@ -17,11 +17,12 @@ from litgap.store.schema import jobs, prompts
 Row = dict[str, Any]
 
 
-def insert_job(engine: sa.Engine, row: Row) -> None:
-    """Insert a job's row; returns once it is committed. Through the writer thread, so
-    that creations arriving together share a commit with each other and with answers."""
-    statement = jobs.insert().values(**row)
-    run_write(engine, lambda conn: conn.execute(statement))
+def insert_job(engine: sa.Engine, row: Row) -> Row:
+    """Insert a job's row; returns it as stored (defaults filled) once it is committed.
+    Through the writer thread, so that creations arriving together share a commit with
+    each other and with answers."""
+    statement = jobs.insert().values(**row).returning(*jobs.c)
+    return run_write(engine, lambda conn: dict(conn.execute(statement).mappings().one()))
 
 
 def delete_job(engine: sa.Engine, job_id: str) -> None:

@@ -12,7 +12,7 @@ from litgap import __version__
 from litgap.executor import executor_for
 from litgap.runtime import Runtime, open_runtime
 from litgap.services.cleanup import remove_leftovers
-from litgap.services.jobs import import_job_folders, repair_documents
+from litgap.services.jobs import hold_sample, import_job_folders, repair_documents
 from litgap.settings import Settings
 from litgap.web import errors
 from litgap.web.headers import SecurityHeaders
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         import_job_folders(runtime)
         repair_documents(runtime)
         remove_leftovers(runtime)
+        hold_sample(runtime)
         app.state.runtime = runtime
         # The database chooses who runs jobs: the queue's workers on PostgreSQL, this
         # process on SQLite (it first resumes what the last process left active).

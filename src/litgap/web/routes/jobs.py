@@ -25,13 +25,12 @@ from litgap.web.schemas import Accepted, JobCreated, JobCreateSample, JobList, u
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 T = TypeVar("T")
-# Creating a job writes and fsyncs its inputs (tens of ms). Run in the default thread
-# pool, 50 creations at once held all its threads, and an answer's or a sign-in's short
-# store read queued behind them (answer p99 0.8-1.4 s under bench/load.py --mode
-# users). Creations run here instead. A creation mostly waits on the disk (its fsyncs,
-# its commit), and creations that wait together share journal and SQLite commits: two
-# at a time, the first 50 of bench/load.py --mode users took ~1 s in the server; 16 at a
-# time, ~0.35 s.
+# Creating a job writes and fsyncs its inputs. Run in the default thread pool, 50
+# creations at once held all its threads, and an answer's or a sign-in's short store
+# read queued behind them (answer p99 0.8-1.4 s under bench/load.py --mode users).
+# Creations run here instead. Each waits on the disk twice (its folders, its commit),
+# and creations that wait together share journal and SQLite commits: with their runs
+# starting beside them, 50 at once took p50 ~250 ms on 16 threads, ~340 ms on 4.
 _CREATORS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="job-create")
 
 
