@@ -1,8 +1,10 @@
 """Screening in the browser: the job page's PRISMA flow (diagram with its text
 alternative, counts in a table), an operator's include / exclude choices posted as a
-screening revision, no screening form for a viewer, and an in-run screening prompt
-answered in the dialog with the paper shown."""
+screening revision, the form paged and filtered with the choices kept across pages, no
+screening form for a viewer, and an in-run screening prompt answered in the dialog with
+the paper shown."""
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,15 +12,21 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 
 from litgap.pipeline import render_outputs
 from litgap.pipeline.prisma import Exclusion, build_flow
-from tests.browser.browser_support import Answer, Server, wait_for_prompt
+from tests.browser.browser_support import Answer, Server, drive_job, wait_for_prompt
 from tests.unit.pipeline.sample_report import sample_report
 from tests.unit.pipeline.test_html_report import CONTEXT, PAYLOAD
 
 PAPER = "sample-03-sand-filters.txt"
+MANY = 60  # papers: more than one page of the form (50 rows)
+TOPICS = (
+    "first flush diverters", "roof catchment yield", "slow sand filters", "tank sizing",
+    "ultraviolet disinfection", "turbidity sensors", "household surveys", "gutter guards",
+    "storage tank sediment", "overflow routing",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +35,70 @@ def done(run_job: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     job = run_job([Answer("pillar_selection", ["ALL"]), Answer("run_mode", "ONCE")])
     assert job["status"] == "completed", job.get("error")
     return job
+
+
+def _range(first: int, last: int, found: int, of: int | None = None) -> str:
+    """The pager's range text: "Papers 1\N{EN DASH}50 of 60 (of 80 in the job)"."""
+    shown = f"Papers {first}\N{EN DASH}{last} of {found}"
+    return shown if of is None else f"{shown} (of {of} in the job)"
+
+
+def _paper(number: int) -> str:
+    return f"paper-{number:02d}.txt"
+
+
+def _title(number: int) -> str:
+    return f"Rainwater study {number:02d} on {TOPICS[number % len(TOPICS)]}"
+
+
+def _text(number: int) -> bytes:
+    topic = TOPICS[number % len(TOPICS)]
+    body = (
+        f"Abstract\nWe studied {topic} at site {number} over {number + 2} seasons of rain. "
+        f"Roof catchment yield, tank storage and water quality were measured at {number * 3} "
+        "houses; the rainfall depth, roof area and runoff coefficient explain the yield. "
+    )
+    return f"{_title(number)}\n\n{body * 4}".encode()
+
+
+@pytest.fixture(scope="module")
+def many(server: Server) -> dict[str, Any]:
+    """A completed job of more papers than one page of the form shows (no prompts)."""
+    files = [("files", (_paper(n), _text(n), "text/plain")) for n in range(1, MANY + 1)]
+    config = {"pillar_selections": "ALL", "run_mode": "ONCE"}
+    with server.client() as client:
+        created = client.post("/api/jobs", files=files, data={"config": json.dumps(config)})
+        assert created.status_code == 201, created.text
+        job_id = created.json()["job_id"]
+        assert client.post(f"/api/jobs/{job_id}/start").status_code == 202
+    job = drive_job(server, job_id, [])
+    assert job["status"] == "completed", job.get("error")
+    assert job["results"]["papers"] == MANY, job["results"]
+    return job
+
+
+def _screening_form(page: Page, job_id: str) -> Locator:
+    page.goto(f"/jobs/{job_id}")
+    form = page.locator("#screening-form")
+    expect(form).to_be_visible()
+    return form
+
+
+def _rows(form: Locator) -> Locator:
+    return form.locator("#screening-table tbody tr")
+
+
+def _exclude(form: Locator, paper: str, reason: str, note: str) -> None:
+    form.get_by_label(f"Choice for {paper}").select_option("exclude")
+    form.get_by_label(f"Reason for {paper}").select_option(reason)
+    form.get_by_label(f"Note for {paper}").fill(note)
+
+
+def _screening_records(api: httpx.Client, server: Server, revision: str) -> dict[str, Any]:
+    """The revision's screening records by paper, once it has run."""
+    assert drive_job(server, revision, [])["status"] == "completed"
+    prompts = api.get(f"/api/jobs/{revision}").json()["prompts"]
+    return {p["prompt_data"]["paper"]: p for p in prompts if p["type"] == "screening"}
 
 
 def test_the_job_page_shows_the_prisma_flow_and_screening_makes_a_revision(
@@ -67,6 +139,142 @@ def test_the_job_page_shows_the_prisma_flow_and_screening_makes_a_revision(
     assert (record["applied"], record["source"], record["answered_by"], record["note"]) == (
         "exclude: wrong study type", "user", "alice", "a design note, not a study",
     )  # fmt: skip
+
+
+def test_the_screening_form_shows_one_page_of_papers_at_a_time(
+    page: Page, many: dict[str, Any]
+) -> None:
+    form = _screening_form(page, many["job_id"])
+    previous = form.get_by_role("button", name="Previous")
+    following = form.get_by_role("button", name="Next")
+    expect(form.locator("#screening-range")).to_have_text(_range(1, 50, MANY))
+    expect(_rows(form)).to_have_count(50)
+    expect(_rows(form).first).to_have_attribute("data-paper", _paper(1))
+    expect(previous).to_be_disabled()
+
+    following.click()
+    expect(form.locator("#screening-range")).to_have_text(_range(51, MANY, MANY))
+    expect(_rows(form)).to_have_count(MANY - 50)
+    expect(_rows(form).first).to_have_attribute("data-paper", _paper(51))
+    expect(following).to_be_disabled()
+
+    previous.click()
+    expect(form.locator("#screening-range")).to_have_text(_range(1, 50, MANY))
+    expect(_rows(form).first).to_have_attribute("data-paper", _paper(1))
+
+
+def test_the_filter_finds_papers_by_title_or_file_name_and_the_range_says_so(
+    page: Page, many: dict[str, Any]
+) -> None:
+    form = _screening_form(page, many["job_id"])
+    search = form.get_by_label("Find papers")
+    search.fill("TANK SIZING")
+    expected = [_paper(n) for n in range(1, MANY + 1) if TOPICS[n % len(TOPICS)] == "tank sizing"]
+    expect(_rows(form)).to_have_count(len(expected))
+    assert [r.get_attribute("data-paper") for r in _rows(form).all()] == expected
+    expect(form.locator("#screening-range")).to_have_text(
+        _range(1, len(expected), len(expected), MANY)
+    )
+
+    search.fill(_paper(42))
+    expect(_rows(form)).to_have_count(1)
+    expect(_rows(form).first.locator("strong")).to_have_text(_title(42))
+    expect(form.locator("#screening-range")).to_have_text(_range(1, 1, 1, MANY))
+
+    search.fill("no such paper")
+    expect(_rows(form)).to_have_count(0)
+    expect(form.locator("#screening-range")).to_have_text("No paper matches.")
+    expect(form.get_by_role("button", name="Next")).to_be_disabled()
+
+
+def test_a_choice_made_on_one_page_is_kept_after_paging_and_filtering_away(
+    page: Page, many: dict[str, Any]
+) -> None:
+    form = _screening_form(page, many["job_id"])
+    _exclude(form, _paper(3), "wrong study type", "a design note")
+    expect(form.locator("#screening-count")).to_have_text("1 paper chosen")
+
+    form.get_by_role("button", name="Next").click()
+    expect(_rows(form).first).to_have_attribute("data-paper", _paper(51))
+    form.get_by_label("Find papers").fill(_paper(57))
+    expect(_rows(form)).to_have_count(1)
+    form.get_by_label("Find papers").fill("")
+    expect(form.locator("#screening-range")).to_have_text(_range(1, 50, MANY))
+
+    expect(form.get_by_label(f"Choice for {_paper(3)}")).to_have_value("exclude")
+    expect(form.get_by_label(f"Reason for {_paper(3)}")).to_have_value("wrong study type")
+    expect(form.get_by_label(f"Reason for {_paper(3)}")).to_be_enabled()
+    expect(form.get_by_label(f"Note for {_paper(3)}")).to_have_value("a design note")
+    expect(form.get_by_label(f"Choice for {_paper(4)}")).to_have_value("")
+    expect(form.locator("#screening-count")).to_have_text("1 paper chosen")
+
+
+def test_only_papers_with_a_choice_shows_the_chosen_papers_of_every_page(
+    page: Page, many: dict[str, Any]
+) -> None:
+    form = _screening_form(page, many["job_id"])
+    form.get_by_label(f"Choice for {_paper(7)}").select_option("include")
+    form.get_by_role("button", name="Next").click()
+    _exclude(form, _paper(55), "off topic", "")
+    expect(form.locator("#screening-count")).to_have_text("2 papers chosen")
+
+    form.get_by_label("Only papers with a choice").check()
+    expect(_rows(form)).to_have_count(2)
+    assert [r.get_attribute("data-paper") for r in _rows(form).all()] == [_paper(7), _paper(55)]
+    expect(form.locator("#screening-range")).to_have_text(_range(1, 2, 2, MANY))
+
+    form.get_by_label("Only papers with a choice").uncheck()
+    expect(_rows(form)).to_have_count(50)
+
+
+def test_enter_in_the_filter_does_not_submit_the_choices(page: Page, many: dict[str, Any]) -> None:
+    posted: list[str] = []
+
+    def note_post(request: Request) -> None:
+        if request.method == "POST":
+            posted.append(request.url)
+
+    page.on("request", note_post)
+    form = _screening_form(page, many["job_id"])
+    form.get_by_label(f"Choice for {_paper(2)}").select_option("include")
+    form.get_by_label("Find papers").fill(_paper(2))
+    form.get_by_label("Find papers").press("Enter")
+    expect(_rows(form)).to_have_count(1)
+    expect(form.locator("#screening-submit")).to_be_enabled()
+    expect(form.locator("#screening-error")).to_have_text("")
+    assert posted == []
+    assert page.url.endswith(f"/jobs/{many['job_id']}")
+
+
+def test_submitting_posts_the_choices_made_on_every_page(
+    page: Page, api: httpx.Client, server: Server, many: dict[str, Any]
+) -> None:
+    form = _screening_form(page, many["job_id"])
+    _exclude(form, _paper(5), "off topic", "about roofs in general")
+    form.get_by_role("button", name="Next").click()
+    form.get_by_label(f"Choice for {_paper(58)}").select_option("include")
+    form.get_by_label("Find papers").fill(_paper(12))  # neither choice is on show
+    expect(_rows(form)).to_have_count(1)
+    with page.expect_response(re.compile(r"/api/jobs/.+/screening$")) as answer:
+        form.get_by_role("button", name="Make a revision with these choices").click()
+    assert answer.value.status == 201
+    # The page moves on to the revision (the response's body is gone with the navigation).
+    original = many["job_id"]
+    page.wait_for_url(
+        lambda url: bool(re.search(r"/jobs/job_[a-z0-9]+$", url)) and not url.endswith(original)
+    )
+    revision = page.url.rsplit("/", 1)[1]
+
+    records = _screening_records(api, server, revision)
+    chosen = {
+        paper: (records[paper]["applied"], records[paper]["answered_by"], records[paper]["note"])
+        for paper in (_paper(5), _paper(58))
+    }
+    assert chosen == {
+        _paper(5): ("exclude: off topic", "alice", "about roofs in general"),
+        _paper(58): ("include", "alice", None),
+    }
+    assert set(records) == {_paper(5), _paper(58)}  # nothing else was posted
 
 
 def test_a_viewer_sees_the_flow_but_no_screening_form(

@@ -59,23 +59,41 @@ function select(id, label, options, value) {
   return node;
 }
 
-function paperRow(paper, index, reasons) {
+// The reviewer's choices by paper id, kept while the form pages and filters: only one
+// page of rows is in the document at a time (a corpus of 1,000 papers made 4,000
+// controls at once).
+const choices = new Map();
+const PAGE_SIZE = 50;
+let shown = { query: "", chosenOnly: false, page: 0 };
+const number = (n) => n.toLocaleString("en"); // 1,000 whatever the browser's locale
+
+function paperRow(paper, reasons, index) {
+  const kept = choices.get(paper.paper) || { decision: "", reason: reasons[0], stage: "full_text", note: "" };
   const choice = select(`screen-choice-${index}`, `Choice for ${paper.paper}`, [
     ["", "no change"],
     ["include", "include"],
     ["exclude", "exclude"],
-  ], "");
-  const reason = select(`screen-reason-${index}`, `Reason for ${paper.paper}`, reasons.map((r) => [r, r]), reasons[0]);
+  ], kept.decision);
+  const reason = select(`screen-reason-${index}`, `Reason for ${paper.paper}`, reasons.map((r) => [r, r]), kept.reason);
   const stage = select(`screen-stage-${index}`, `Stage for ${paper.paper}`, [
     ["full_text", "full text"],
     ["title_abstract", "title/abstract"],
-  ], "full_text");
+  ], kept.stage);
   const note = el("input", { type: "text", id: `screen-note-${index}`, "aria-label": `Note for ${paper.paper}` });
-  reason.disabled = true;
-  choice.addEventListener("change", () => {
+  note.value = kept.note;
+  reason.disabled = kept.decision !== "exclude";
+  const keep = () => {
     reason.disabled = choice.value !== "exclude";
-  });
-  const row = el(
+    const value = { decision: choice.value, reason: reason.value, stage: stage.value, note: note.value };
+    if (choice.value) choices.set(paper.paper, value);
+    else choices.delete(paper.paper);
+    show("screening-count", countText());
+  };
+  for (const control of [choice, reason, stage, note]) {
+    control.addEventListener("input", keep);
+    control.addEventListener("change", keep);
+  }
+  return el(
     "tr",
     { dataset: { paper: paper.paper } },
     el("td", {}, el("strong", {}, paper.title || paper.paper), el("div", { class: "hint mono" }, paper.paper)),
@@ -85,16 +103,55 @@ function paperRow(paper, index, reasons) {
     el("td", {}, stage),
     el("td", {}, note),
   );
-  return {
-    row,
-    value: () => {
-      if (!choice.value) return null;
-      const item = { paper: paper.paper, decision: choice.value, stage: stage.value };
-      if (choice.value === "exclude") item.reason = reason.value;
-      if (note.value.trim()) item.note = note.value.trim();
-      return item;
-    },
-  };
+}
+
+function chosenItems() {
+  return [...choices].map(([paper, c]) => {
+    const item = { paper, decision: c.decision, stage: c.stage };
+    if (c.decision === "exclude") item.reason = c.reason;
+    if (c.note.trim()) item.note = c.note.trim();
+    return item;
+  });
+}
+
+function countText() {
+  const n = choices.size;
+  return n ? `${number(n)} paper${n === 1 ? "" : "s"} chosen` : "No paper chosen yet";
+}
+
+// Both are live regions: written only when they change, so that a screen reader does
+// not repeat them at each keystroke in the filter.
+function show(id, text) {
+  const node = $(id);
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function matching(papers) {
+  const query = shown.query.trim().toLowerCase();
+  return papers.filter(
+    (p) =>
+      (!query || (p.title || "").toLowerCase().includes(query) || p.paper.toLowerCase().includes(query)) &&
+      (!shown.chosenOnly || choices.has(p.paper)),
+  );
+}
+
+function renderPage(state) {
+  const found = matching(state.papers);
+  const pages = Math.max(1, Math.ceil(found.length / PAGE_SIZE));
+  shown.page = Math.max(0, Math.min(shown.page, pages - 1));
+  const start = shown.page * PAGE_SIZE;
+  const slice = found.slice(start, start + PAGE_SIZE);
+  clear($("screening-table").querySelector("tbody"), slice.map((paper, i) => paperRow(paper, state.reasons, start + i)));
+  show(
+    "screening-range",
+    found.length
+      ? `Papers ${number(start + 1)}–${number(start + slice.length)} of ${number(found.length)}` +
+          (found.length < state.papers.length ? ` (of ${number(state.papers.length)} in the job)` : "")
+      : "No paper matches.",
+  );
+  $("screening-previous").disabled = shown.page === 0;
+  $("screening-next").disabled = shown.page >= pages - 1;
+  show("screening-count", countText());
 }
 
 function renderForm(state) {
@@ -103,22 +160,41 @@ function renderForm(state) {
     form.hidden = true;
     return;
   }
-  const rows = state.papers.map((paper, index) => paperRow(paper, index, state.reasons));
-  clear(form.querySelector("#screening-table tbody"), rows.map((r) => r.row));
+  renderPage(state);
   form.hidden = false;
+  $("screening-filter").oninput = (event) => {
+    shown = { ...shown, query: event.target.value, page: 0 };
+    renderPage(state);
+  };
+  // Enter in the filter would submit the form, posting the choices made so far.
+  $("screening-filter").onkeydown = (event) => {
+    if (event.key === "Enter") event.preventDefault();
+  };
+  $("screening-chosen-only").onchange = (event) => {
+    shown = { ...shown, chosenOnly: event.target.checked, page: 0 };
+    renderPage(state);
+  };
+  $("screening-previous").onclick = () => {
+    shown.page -= 1;
+    renderPage(state);
+  };
+  $("screening-next").onclick = () => {
+    shown.page += 1;
+    renderPage(state);
+  };
   form.onsubmit = async (event) => {
     event.preventDefault();
     const error = $("screening-error");
     error.textContent = "";
-    const choices = rows.map((r) => r.value()).filter(Boolean);
-    if (!choices.length) {
+    const items = chosenItems();
+    if (!items.length) {
       error.textContent = "Choose include or exclude for at least one paper.";
       return;
     }
     const note = $("screening-note").value.trim();
     $("screening-submit").disabled = true;
     try {
-      const created = await api("POST", apiJobUrl(jobId, "/screening"), note ? { choices, note } : { choices });
+      const created = await api("POST", apiJobUrl(jobId, "/screening"), note ? { choices: items, note } : { choices: items });
       window.location.assign(jobUrl(created.job_id));
     } catch (err) {
       error.textContent = err.detail || err.message;
