@@ -11,9 +11,16 @@ default (SQLite, in-process executor) is the baseline the ratios are printed aga
 
 Environment: CLUSTER_JOBS (200), CLUSTER_WORKERS (4), CLUSTER_BASELINE (1: also run
 the baseline; 0: skip it).
+
+`--embedding` (issue 18): one semantic job on a large corpus of real sentences, run by
+1, 2 and 4 workers, each pinned to one core (as on a cluster of one-core machines: this
+machine has two), the embedding cache cold each time. The run shares its embedding out
+(`pipeline/scorers/spread.py`); prints the job's wall time, the speed-up over one
+worker, and checks that every report is byte for byte the same.
 """
 
 import asyncio
+import functools
 import json
 import os
 import statistics
@@ -214,7 +221,121 @@ def run(root: Path, env: dict[str, str], workers: int) -> tuple[Figures, int]:
     return figures, check_documents(workspace)
 
 
+def embedding(papers: int, words: int) -> None:
+    import hashlib
+    import io
+    import subprocess
+
+    import psycopg
+
+    from litgap.config import JobConfig
+    from litgap.executor.queue import QueueExecutor, conninfo
+    from litgap.pipeline import load_framework, sample_framework_path
+    from litgap.runtime import open_runtime
+    from litgap.services import jobs as job_service
+    from litgap.services.inputs import InputFile
+    from litgap.settings import Settings
+    from tests.big_inputs import sentence_papers
+    from tests.cluster.conftest import CLUSTER_ENV
+    from tests.cluster.postgres import _server
+
+    pg = _server()
+    if isinstance(pg, str):
+        sys.exit(f"cannot benchmark the cluster: {pg}")
+    # The reference framework (108 sub-requirements) when present: the work to embed
+    # grows with the queries, each one's CANDIDATES passages.
+    reference = ROOT.parent / "shared" / "data" / "reference-inputs" / "pillar_definitions.json"
+    framework_path = reference if reference.is_file() else sample_framework_path()
+    framework = load_framework(framework_path)
+    echoes = [
+        s.text for p in framework.select(framework.pillar_names()) for _, s in p.sub_requirements()
+    ]
+    corpus = sentence_papers(papers, words, echoes)
+    cores = sorted(os.sched_getaffinity(0))
+    print(
+        f"one semantic job: {papers} papers x ~{words} words of real sentences, "
+        f"{framework.sub_requirement_count} sub-requirements; workers pinned to cores {cores}"
+    )
+    times: dict[int, float] = {}
+    digests: set[str] = set()
+    for count in (1, 2, 4):
+        with tempfile.TemporaryDirectory() as tmp:
+            url = pg.url(pg.create_database())
+            workspace = Path(tmp) / "ws"
+            settings = Settings(workspace=workspace, database_url=url, executor="queue")
+            rt = open_runtime(settings)
+            files = [
+                InputFile(f"paper-{n:04d}.txt", io.BytesIO(t.encode()))
+                for n, t in enumerate(corpus)
+            ]
+            config = JobConfig(pillar_selections="ALL", run_mode="ONCE", scorer="semantic")
+            pillars = InputFile(framework_path.name, open(framework_path, "rb"))
+            job_id = job_service.create_job(rt, files=files, framework=pillars, config=config)[
+                "job_id"
+            ]
+            env = {**os.environ, **CLUSTER_ENV, "LITGAP_DATABASE_URL": url}
+            command = [sys.executable, "-m", "litgap", "worker", "--workspace", str(workspace)]
+            workers = [
+                subprocess.Popen(
+                    [*command, "--name", f"w{i}"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    preexec_fn=functools.partial(os.sched_setaffinity, 0, {cores[i % len(cores)]}),
+                )
+                for i in range(count)
+            ]
+            try:
+                with psycopg.connect(conninfo(url), autocommit=True) as conn:
+                    while True:  # every worker up (its imports done) before the clock starts
+                        time.sleep(0.2)
+                        found = conn.execute(
+                            "SELECT to_regclass('procrastinate_workers')"
+                        ).fetchone()
+                        if found and found[0]:
+                            up = conn.execute(
+                                "SELECT count(*) FROM procrastinate_workers"
+                            ).fetchone()
+                            if up and up[0] >= count:
+                                break
+                executor = QueueExecutor(rt)
+                started = time.perf_counter()
+                job_service.start_job(rt, executor, job_id)
+                while (status := job_service.get_job(rt, job_id)["status"]) not in (
+                    "completed",
+                    "failed",
+                ):
+                    time.sleep(0.1)
+                times[count] = time.perf_counter() - started
+                executor.close()
+                assert status == "completed", job_service.get_job(rt, job_id).get("error")
+                report_bytes = (
+                    workspace / "jobs" / job_id / "results" / "gap_analysis_report.json"
+                ).read_bytes()
+                digests.add(hashlib.sha256(report_bytes).hexdigest())
+            finally:
+                for worker in workers:
+                    worker.terminate()
+                for worker in workers:
+                    worker.wait(timeout=30)
+                rt.close()
+        print(
+            f"  {count} worker{'s' if count > 1 else ' '}: {times[count]:6.1f} s   "
+            f"speed-up x{times[1] / times[count]:.2f}"
+        )
+    print(
+        "  reports: "
+        + ("all byte-identical" if len(digests) == 1 else f"DIFFERENT ({len(digests)} distinct)")
+    )
+    if len(digests) != 1:
+        sys.exit(1)
+
+
 def main() -> None:
+    if "--embedding" in sys.argv[1:]:
+        papers = int(os.environ.get("CLUSTER_PAPERS", 300))
+        embedding(papers, int(os.environ.get("CLUSTER_WORDS", 1500)))
+        return
     from tests.cluster.conftest import CLUSTER_ENV
     from tests.cluster.postgres import _server
 

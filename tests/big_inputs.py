@@ -76,3 +76,24 @@ def big_framework(pillars: int, *, requirements: int = 3, subs: int = 4, seed: i
             },
         }
     return json.dumps(framework, indent=1).encode()
+
+
+def sentence_papers(count: int, words: int, echoes: list[str], *, seed: int = 11) -> list[str]:
+    """`count` papers of about `words` words each, of sentences drawn from the bundled
+    sample corpus (real text: a model's cost depends on how its tokenizer cuts real
+    words), with a few of `echoes` (sub-requirement texts) worked in as evidence."""
+    from litgap.pipeline import load_corpus, sample_corpus_paths
+
+    paths = [p for p in sample_corpus_paths() if p.suffix in (".txt", ".md")]
+    text = " ".join(page.text for paper in load_corpus(paths).papers for page in paper.pages)
+    sentences = [" ".join(s.split()) + "." for s in text.split(". ") if len(s.split()) >= 4]
+    rng = random.Random(seed)
+    papers = []
+    for n in range(count):
+        body: list[str] = []
+        while sum(len(s.split()) for s in body) < words:
+            body.append(rng.choice(sentences))
+        for _ in range(rng.randint(0, 4)):
+            body.insert(rng.randrange(len(body)), rng.choice(echoes) + ".")
+        papers.append(f"Paper {n} on rainwater\n\n" + " ".join(body) + "\n")
+    return papers

@@ -62,6 +62,9 @@ class JobInputs:
     # Papers a screening decision left out, as (paper id, reason, stage): read, listed
     # in the PRISMA flow, never analysed.
     excluded: tuple[tuple[str, str, str], ...] = ()
+    # Who can embed shares of a large corpus beside this run (`scorers.spread.Helpers`:
+    # a cluster's idle workers), or none.
+    helpers: Any = None
 
     def cache(self) -> FileCache | None:
         return FileCache(self.cache_dir) if self.cache_dir is not None else None
@@ -191,6 +194,7 @@ def _analyzer(inputs: JobInputs, pillars: list[str], scoring: Scoring) -> Analyz
             rerank=scoring.rerank,
             cache=inputs.cache(),
             verdicts=dict(scoring.verdicts) or None,
+            helpers=inputs.helpers,
         )
         _analyzers.put(memo_key, analyzer)
     return analyzer

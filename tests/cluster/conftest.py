@@ -49,13 +49,15 @@ def database_url(pg: PostgresServer) -> Iterator[str]:
 class LiveWorker:
     """A `litgap worker` child process; its log goes to a file beside the workspace."""
 
-    def __init__(self, workspace: Path, env: dict[str, str], name: str) -> None:
+    def __init__(
+        self, workspace: Path, env: dict[str, str], name: str, args: tuple[str, ...] = ()
+    ) -> None:
         self.name = name
         self.log = workspace.parent / f"{name}.log"
         command = [sys.executable, "-m", "litgap", "worker", "--workspace", str(workspace)]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [*command, "--name", name], env=env, stdout=subprocess.DEVNULL, stderr=log
+                [*command, "--name", name, *args], env=env, stdout=subprocess.DEVNULL, stderr=log
             )
 
     def kill(self) -> None:
@@ -92,8 +94,9 @@ class Cluster:
         self.server = LiveServer(self.workspace, token, env=self.env)
         self.workers: list[LiveWorker] = []
 
-    def start_worker(self) -> LiveWorker:
-        worker = LiveWorker(self.workspace, self.env, f"worker{len(self.workers) + 1}")
+    def start_worker(self, *args: str) -> LiveWorker:
+        """A `litgap worker` with these extra arguments (say, --verbose)."""
+        worker = LiveWorker(self.workspace, self.env, f"worker{len(self.workers) + 1}", args)
         self.workers.append(worker)
         return worker
 

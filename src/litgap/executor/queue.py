@@ -27,11 +27,13 @@ psycopg (the `cluster` extra); the embedded default never imports them.
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,6 +53,7 @@ except ImportError as err:  # the embedded default is installed without them
 from litgap.clock import now_iso, parse_iso
 from litgap.cluster_events import EventBridge
 from litgap.events import Event
+from litgap.executor.pool import shared_pool
 from litgap.executor.runner import run_job
 from litgap.runtime import Runtime, open_runtime
 from litgap.services.jobs import start_job
@@ -66,6 +69,7 @@ Row = dict[str, Any]
 QUEUE = "litgap"
 RUN_TASK = "litgap.run_job"
 EXPIRE_TASK = "litgap.expire_prompt"
+EMBED_TASK = "litgap.embed_share"
 # Key of the advisory lock under which the first process creates the queue's tables.
 SCHEMA_LOCK = 0x6C697467  # "litg"
 
@@ -98,7 +102,7 @@ _LEFTOVERS = (
         """
         DELETE FROM procrastinate_jobs q
         WHERE q.status IN ('failed', 'cancelled', 'aborted', 'succeeded')
-          AND (q.task_name = :expire OR EXISTS (
+          AND (q.task_name IN (:expire, :embed) OR EXISTS (
             SELECT 1 FROM jobs j
             WHERE j.job_id = q.lock
               AND j.status NOT IN ('draft', 'queued', 'running', 'waiting_input')))
@@ -208,6 +212,27 @@ class JobQueue:
             log.exception("could not queue the continuation of %s", prompt["job_id"])
 
 
+class EmbedHelpers:
+    """The cluster's workers as helpers of a run's embedding (`scorers.spread.Helpers`):
+    a task per share, taken by whichever workers are free. It travels with the job's
+    inputs to the analysis process that scores, which defers the tasks itself."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+
+    def ask(self, cache_dir: Path, plan: str, shares: int) -> None:
+        # Each worker works in its own workspace's cache (the same folder, shared).
+        deferrer = _queue_for(self.dsn).app.configure_task(EMBED_TASK, queue=QUEUE)
+        tasks: list[dict[str, Any]] = [{"plan": plan, "share": n} for n in range(shares)]
+        deferrer.batch_defer(*tasks)
+
+
+@functools.cache
+def _queue_for(dsn: str) -> JobQueue:
+    """One queue connection per process that asks for help (an analysis process)."""
+    return JobQueue(dsn)
+
+
 class QueueExecutor:
     """The dashboard's executor in cluster mode: it defers, and runs nothing itself."""
 
@@ -298,6 +323,7 @@ class Worker:
         )
         self.app.task(name=RUN_TASK, queue=QUEUE)(self.run_task)
         self.app.task(name=EXPIRE_TASK, queue=QUEUE)(self.expire_task)
+        self.app.task(name=EMBED_TASK, queue=QUEUE)(self.embed_task)
 
     async def run_task(self, job_id: str) -> None:
         """Run the job until it ends or waits; schedule the timeout of what it waits for."""
@@ -329,6 +355,16 @@ class Worker:
         # Not due yet by this machine's clock (behind the database's)? Then the sweep
         # times it out a moment later.
         self.rt.broker.expire(prompt_id)
+
+    async def embed_task(self, plan: str, share: int) -> None:
+        """Embed one share of a run's embedding plan, if the plan is still open and the
+        share free (`scorers.spread`), in this worker's analysis processes."""
+        from litgap.pipeline.scorers.spread import help_with
+
+        cache_dir = self.rt.workspace.root / "cache"
+        pool = shared_pool(self.settings.analysis_processes)
+        done = await pool.run(functools.partial(help_with, cache_dir, plan, share))
+        log.info("embedding plan %s, share %d: %s", plan[:12], share, done)
 
     # -- sweep ------------------------------------------------------------------------
 
@@ -379,7 +415,7 @@ class Worker:
     def _clear_leftovers(self) -> None:
         with self.rt.engine.begin() as conn:
             for statement in _LEFTOVERS:
-                conn.execute(statement, {"expire": EXPIRE_TASK})
+                conn.execute(statement, {"expire": EXPIRE_TASK, "embed": EMBED_TASK})
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -44,7 +44,7 @@ expansion, so the loop settles and converges.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -74,6 +74,9 @@ from litgap.pipeline.scorers.lexical import (
     top_terms,
 )
 from litgap.pipeline.scorers.ranking import Ranked, collect, without_overlaps
+
+if TYPE_CHECKING:
+    from litgap.pipeline.scorers.spread import Helpers
 from litgap.pipeline.thresholds import SUPPORT_SCORE
 from litgap.pipeline.verdicts import VerdictIndex
 
@@ -121,7 +124,8 @@ class Analyzer:
     """Scores the selected pillars' sub-requirements against one corpus.
 
     Construction indexes the corpus (and, for the semantic scorer, embeds it or reads
-    its embeddings from `cache`); each `iterate` call is one pass. Raises
+    its embeddings from `cache`, sharing the embedding with `helpers`, a
+    `scorers.spread.Helpers`, when there are); each `iterate` call is one pass. Raises
     FrameworkError for an unknown or empty pillar selection, CorpusError when the
     corpus has no words to analyse, and PipelineError for an unknown scorer or verdict.
     """
@@ -137,6 +141,7 @@ class Analyzer:
         rerank: bool = False,
         cache: Cache | None = None,
         verdicts: Mapping[str, str] | None = None,
+        helpers: "Helpers | None" = None,
     ) -> None:
         if scorer not in SCORERS:
             raise PipelineError(f"unknown scorer {scorer!r}: choose one of {list(SCORERS)}")
@@ -157,7 +162,10 @@ class Analyzer:
         self._report(0.3, "building queries")
         self._queries, self._keywords = self._base_queries()
         self._scorer: Scorer = make_scorer(
-            scorer, cache=cache, progress=lambda f, stage: self._report(0.3 + 0.7 * f, stage)
+            scorer,
+            cache=cache,
+            progress=lambda f, stage: self._report(0.3 + 0.7 * f, stage),
+            helpers=helpers,
         )
         self._scorer.prepare(self._index, [sub.text for _, _, sub in self._targets])
         self._reranker: Any = None

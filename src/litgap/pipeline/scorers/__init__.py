@@ -7,13 +7,16 @@ STRONG_SCORE), so completeness reads them the same way whichever scorer made the
 """
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import scipy.sparse as sp
 
 from litgap.pipeline.cache import Cache
 from litgap.pipeline.models import SCORERS
 from litgap.pipeline.scorers.lexical import BlockScores, CorpusIndex, LexicalScorer, Passages
+
+if TYPE_CHECKING:  # the lexical path never loads the ONNX side
+    from litgap.pipeline.scorers.spread import Helpers
 
 
 class Scorer(Protocol):
@@ -27,16 +30,21 @@ class Scorer(Protocol):
 
 
 def make_scorer(
-    name: str, *, cache: Cache | None = None, progress: Callable[[float, str], None] | None = None
+    name: str,
+    *,
+    cache: Cache | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    helpers: "Helpers | None" = None,
 ) -> Scorer:
-    """The scorer called `name`. Raises ValueError for an unknown name."""
+    """The scorer called `name` (`helpers`: a `spread.Helpers` that the semantic scorer
+    shares its embedding with). Raises ValueError for an unknown name."""
     if name == "lexical":
         return LexicalScorer()
     if name == "semantic":
         # Imported here: the lexical path never loads the ONNX side.
         from litgap.pipeline.scorers.semantic import SemanticScorer
 
-        return SemanticScorer(cache=cache, progress=progress)
+        return SemanticScorer(cache=cache, progress=progress, helpers=helpers)
     raise ValueError(f"unknown scorer {name!r}: choose one of {list(SCORERS)}")
 
 

@@ -34,7 +34,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from litgap.pipeline.cache import Cache, cache_key
+from litgap.pipeline.cache import Cache, FileCache, cache_key
+from litgap.pipeline.scorers import chunk_vectors, spread
+from litgap.pipeline.scorers.chunk_vectors import NAMESPACE
 from litgap.pipeline.scorers.encoders import EMBEDDING_DIM, Embedder, Float32Array
 from litgap.pipeline.scorers.lexical import (
     NOISE_SCORE,
@@ -50,7 +52,6 @@ from litgap.pipeline.scorers.lexical import (
 from litgap.pipeline.scorers.ranking import top_rows
 from litgap.pipeline.scorers.static import StaticVectors, embed_counts
 
-NAMESPACE = "embeddings"
 DENSE_NOISE, DENSE_STRONG = 0.55, 0.75
 STATIC_NOISE, STATIC_STRONG = 0.27, 0.42
 LEXICAL_SHARE = 0.5  # of the full score: equal weights, the unfitted default of fusion
@@ -98,8 +99,10 @@ class SemanticScorer:
         cache: Cache | None = None,
         progress: Progress | None = None,
         static: StaticVectors | None = None,
+        helpers: spread.Helpers | None = None,
     ) -> None:
         self.embedder = embedder or Embedder()
+        self._helpers = helpers
         self.static = static or StaticVectors()
         self._cache = cache
         self._progress = progress
@@ -210,6 +213,8 @@ class SemanticScorer:
                 self._looked_up[paper] = True
                 self._load(paper)
         missing = starts[~self._have[starts]]
+        if missing.size and self._spread(missing):
+            missing = starts[~self._have[starts]]  # what the shares did not cover
         if missing.size == 0:
             return
         ends = self._group_end[missing]
@@ -227,6 +232,41 @@ class SemanticScorer:
                 self._progress(done / total, f"embedding passages: {done} of {total} chunks")
         for paper in np.unique(np.searchsorted(self._bounds, missing, side="right") - 1).tolist():
             self._store(paper)
+
+    def _spread(self, missing: IntArray) -> bool:
+        """Share the embedding of the `missing` groups out with the helpers (see
+        spread.py), when there are helpers and enough work for them; True when it was
+        shared (the vectors are then in the cache, and loaded here)."""
+        cache = self._cache
+        if self._helpers is None or not isinstance(cache, FileCache):
+            return False
+        if missing.size < spread.MIN_SHARES * spread.SHARE_GROUPS:
+            return False
+        paper_of = np.searchsorted(self._bounds, missing, side="right") - 1
+        papers = np.unique(paper_of).tolist()
+        works = []
+        for paper in papers:
+            first = int(self._bounds[paper])
+            starts = missing[paper_of == paper].tolist()
+            ends = self._group_end[missing[paper_of == paper]].tolist()
+            works.append(
+                spread.PaperWork(
+                    self._key(paper),
+                    int(self._bounds[paper + 1]) - first,
+                    tuple((lo - first, hi - first) for lo, hi in zip(starts, ends, strict=True)),
+                    tuple(tuple(self._texts(lo, hi)) for lo, hi in zip(starts, ends, strict=True)),
+                )
+            )
+        plan = spread.split(self.embedder.files.digest, works)
+
+        def progress(done: int, count: int) -> None:
+            if self._progress is not None:
+                self._progress(done / count, f"embedding passages: {done} of {count} shares")
+
+        spread.run_plan(cache.root, plan, self.embedder, self._helpers, progress)
+        for paper in papers:
+            self._load(paper)
+        return True
 
     def _key(self, paper: int) -> str:
         if paper not in self._keys:
@@ -249,27 +289,14 @@ class SemanticScorer:
         ]
 
     def _load(self, paper: int) -> None:
-        """A paper's cached chunk vectors: a 0/1 byte per chunk, then the vectors of the 1s."""
-        data = self._cache.get(NAMESPACE, self._key(paper)) if self._cache is not None else None
         lo, hi = int(self._bounds[paper]), int(self._bounds[paper + 1])
-        n = hi - lo
-        if data is None or len(data) < n:
-            return
-        mask = np.frombuffer(data[:n], dtype=np.uint8).astype(bool)
-        if len(data) != n + int(mask.sum()) * EMBEDDING_DIM * 4:
-            return  # not what this key should hold: recompute
-        vectors = np.frombuffer(data[n:], dtype="<f4").reshape(-1, EMBEDDING_DIM)
-        self._dense[lo:hi][mask] = vectors
+        mask, vectors = chunk_vectors.load(self._cache, self._key(paper), hi - lo)
+        self._dense[lo:hi][mask] = vectors[mask]
         self._have[lo:hi] |= mask
 
     def _store(self, paper: int) -> None:
-        if self._cache is None:
-            return
         lo, hi = int(self._bounds[paper]), int(self._bounds[paper + 1])
-        mask = self._have[lo:hi]
-        vectors = np.ascontiguousarray(self._dense[lo:hi][mask], dtype="<f4")
-        data = mask.astype(np.uint8).tobytes() + vectors.tobytes()
-        self._cache.put(NAMESPACE, self._key(paper), data)
+        chunk_vectors.store(self._cache, self._key(paper), self._have[lo:hi], self._dense[lo:hi])
 
     def _cached(self, key: str, rows: int, compute: Callable[[], Float32Array]) -> Float32Array:
         data = self._cache.get(NAMESPACE, key) if self._cache is not None else None
