@@ -3,10 +3,16 @@ tasks on the queue, idle workers embed shares into the shared embedding cache, a
 report is byte for byte the one a single machine writes."""
 
 import asyncio
+import contextlib
 import io
+import os
+import signal
 from pathlib import Path
 
+import psycopg
+
 from litgap.config import JobConfig
+from litgap.executor.queue import conninfo
 from litgap.pipeline import load_framework, sample_framework_path
 from litgap.runtime import Runtime, open_runtime
 from litgap.services import jobs as job_service
@@ -20,8 +26,9 @@ PRESET = {"pillar_selections": "ALL", "run_mode": "ONCE", "scorer": "semantic"}
 REPORT = "results/gap_analysis_report.json"
 
 
-def _papers() -> list[tuple[str, bytes]]:
-    """60 papers of real sentences: about 600 chunk groups to embed, three shares."""
+def _papers(count: int = 60) -> list[tuple[str, bytes]]:
+    """`count` papers of real sentences: for 60, about 600 chunk groups to embed, three
+    shares."""
     framework = load_framework(sample_framework_path())
     echoes = [
         sub.text
@@ -30,7 +37,7 @@ def _papers() -> list[tuple[str, bytes]]:
     ]
     return [
         (f"paper-{n:02d}.txt", text.encode())
-        for n, text in enumerate(sentence_papers(60, 1500, echoes))
+        for n, text in enumerate(sentence_papers(count, 1500, echoes))
     ]
 
 
@@ -74,3 +81,82 @@ def test_a_large_embedding_is_spread_over_the_workers_with_a_single_machines_res
     logs = [w.log.read_text(errors="replace") for w in workers]
     assert any("'worked': True" in log for log in logs), cluster.logs()
     assert list((cluster.workspace / "cache" / "embedding-plans").iterdir()) == []
+
+
+def _tree(pid: int) -> set[int]:
+    """`pid` and every process under it."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in found} - found
+        found |= more
+        grew = bool(more)
+    return found
+
+
+def _share_lock_holders(cache: Path) -> set[int]:
+    """The processes holding a flock on a share's lock file now (from /proc/locks)."""
+    plans = cache / "embedding-plans"
+    inodes = set()
+    for lock in plans.glob("*.lock") if plans.is_dir() else []:
+        try:
+            inodes.add(lock.stat().st_ino)
+        except FileNotFoundError:
+            continue
+    holders = set()
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == "FLOCK" and int(fields[5].split(":")[2]) in inodes:
+            holders.add(int(fields[4]))
+    return holders
+
+
+def _worker_ids(cluster: Cluster) -> set[int]:
+    with psycopg.connect(conninfo(cluster.database_url)) as conn:
+        return {row[0] for row in conn.execute("SELECT id FROM procrastinate_workers")}
+
+
+def test_a_helper_killed_in_the_middle_of_its_share_leaves_it_to_the_run(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    papers = _papers(120)  # shares enough that the helper is sure to take one
+    alone = _single_machine_report(tmp_path / "alone", papers)
+    rt = cluster.runtime()
+    try:
+        job_id = _create(rt, papers)
+    finally:
+        rt.close()
+    workers = {}  # by the queue's worker id: started one by one to know which is which
+    for _ in range(2):
+        worker = cluster.start_worker()
+        cluster.wait_until(lambda: len(_worker_ids(cluster)) > len(workers), "a worker to start")
+        [new] = _worker_ids(cluster) - set(workers)
+        workers[new] = worker
+    with cluster.server.client() as http:
+        assert http.post(f"/api/jobs/{job_id}/start").status_code == 202
+        cluster.wait_until(lambda: bool(cluster.runs("doing")), "a worker to run the job")
+        [run] = [r for r in cluster.runs("doing") if r["lock"] == job_id]
+        [helper] = [w for worker_id, w in workers.items() if worker_id != run["worker_id"]]
+        cluster.wait_until(
+            lambda: bool(
+                _share_lock_holders(cluster.workspace / "cache") & _tree(helper.process.pid)
+            ),
+            "the other worker to take a share",
+            timeout=120,
+        )
+        for pid in _tree(helper.process.pid):  # the worker and its analysis processes
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        cluster.wait_until(
+            lambda: http.get(f"/api/jobs/{job_id}").json()["status"] == "completed",
+            "the job to complete",
+            timeout=180,
+        )
+    assert (cluster.workspace / "jobs" / job_id / REPORT).read_bytes() == alone
