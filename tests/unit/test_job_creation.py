@@ -29,7 +29,8 @@ def test_inputs_and_folders_are_fsynced_before_the_row_is_committed(
     before_the_row = {inode for inode, row_existed in synced if not row_existed}
     inputs = {path.stat().st_ino for path in (folder / "inputs").rglob("*")}
     assert inputs and inputs <= before_the_row
-    folders = [folder, folder / "inputs", folder / "results", runtime.workspace.jobs_dir]
+    # results/ is empty: its name is in the folder, fsynced with the rest.
+    folders = [folder, folder / "inputs", folder / "inputs" / "corpus", runtime.workspace.jobs_dir]
     assert {path.stat().st_ino for path in folders} <= before_the_row
     runtime.docs.flush()  # the document follows the row, as after every change
     assert (folder / "job_data.json").is_file()

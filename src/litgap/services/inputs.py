@@ -117,8 +117,9 @@ def save_corpus_files(
         sha, size = save_input(item, corpus_dir / name, budget, sync=sync)
         if size == 0:
             raise InvalidInput(f"file {item.name[:100]!r} is empty")
-        if name.lower().endswith(TEXT_SUFFIXES):
-            _check_text_file(corpus_dir / name, item.name)
+        # A stored file's text was checked when it was held (`hold_sample`).
+        if name.lower().endswith(TEXT_SUFFIXES) and not isinstance(item, StoredFile):
+            check_text_file(corpus_dir / name, item.name)
         saved.append(
             {
                 "role": "corpus",
@@ -131,7 +132,7 @@ def save_corpus_files(
     return saved
 
 
-def _check_text_file(path: Path, shown: str) -> None:
+def check_text_file(path: Path, shown: str) -> None:
     """A text upload must be text by the readers' own rule (`decode_text`): refused here
     with the reason, not accepted and then skipped by the run."""
     try:

@@ -26,10 +26,12 @@ from litgap.responses import as_text, fingerprint
 from litgap.runtime import Runtime
 from litgap.services.duplicates import same_content
 from litgap.services.inputs import (
+    TEXT_SUFFIXES,
     Budget,
     InputFile,
     StoredFile,
     check_corpus_names,
+    check_text_file,
     link_or_copy,
     save_corpus_files,
     save_input,
@@ -184,8 +186,7 @@ def _make_durable(rt: Runtime, folder: Path, inputs: list[Row]) -> None:
             *(path for path in files if path.stat().st_nlink == 1),
             inputs_dir / "corpus",
             inputs_dir,
-            folder / "results",
-            folder,
+            folder,  # with the name of results/, which is empty: nothing in it to sync
             rt.workspace.jobs_dir,
         ]
     )
@@ -256,7 +257,11 @@ def hold_sample(rt: Runtime) -> tuple[list[StoredFile], StoredFile]:
     with _SAMPLE_LOCK:
         held = _SAMPLE_FILES.get(blobs_dir)
         if held is None:
-            corpus = [StoredFile(p.name, hold(blobs_dir, p)) for p in sample_corpus_paths()]
+            paths = sample_corpus_paths()
+            for path in paths:
+                if path.name.lower().endswith(TEXT_SUFFIXES):
+                    check_text_file(path, path.name)
+            corpus = [StoredFile(p.name, hold(blobs_dir, p)) for p in paths]
             framework = hold(blobs_dir, sample_framework_path())
             held = _SAMPLE_FILES[blobs_dir] = (
                 corpus,
