@@ -28,10 +28,11 @@ T = TypeVar("T")
 # Creating a job writes and fsyncs its inputs. Run in the default thread pool, 50
 # creations at once held all its threads, and an answer's or a sign-in's short store
 # read queued behind them (answer p99 0.8-1.4 s under bench/load.py --mode users).
-# Creations run here instead. Each waits on the disk twice (its folders, its commit),
-# and creations that wait together share journal and SQLite commits: with their runs
-# starting beside them, 50 at once took p50 ~250 ms on 16 threads, ~340 ms on 4.
-_CREATORS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="job-create")
+# Creations run here instead, as many at once as users who create together: each
+# waits on the disk twice (its folders, its commit), and creations that wait together
+# share journal and SQLite commits. 50 at once, their runs starting beside them: p99
+# of all creations 168-247 ms with 48 threads, 195-267 ms with 16, 465-658 ms with 4.
+_CREATORS = ThreadPoolExecutor(max_workers=48, thread_name_prefix="job-create")
 
 
 async def _creating(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
