@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import litgap.pipeline.analysis as analysis
-from litgap.pipeline import Analyzer, Corpus, Page, Paper, load_framework
+from litgap.pipeline import Analyzer, Corpus, Framework, Page, Paper, load_framework
 from litgap.pipeline.sample import sample_framework_path
 
 CORPUS = Path(__file__).resolve().parents[1] / "src" / "litgap" / "sample" / "corpus"
@@ -147,9 +147,23 @@ def labelled_corpus(paraphrased: bool) -> tuple[Corpus, list[str]]:
 
 def evaluate(scorer: str, rerank: bool, paraphrased: bool) -> tuple[dict[str, float], float]:
     corpus, truth = labelled_corpus(paraphrased)
-    framework = load_framework(sample_framework_path())
-    # Keep every scored passage, so each paragraph has a score for every sub-requirement.
-    analysis.EVIDENCE_PER_SUB = 10_000
+    return rank_metrics(corpus, load_framework(sample_framework_path()), truth, scorer, rerank)
+
+
+def rank_metrics(
+    corpus: Corpus,
+    framework: Framework,
+    truth: list[str],
+    scorer: str,
+    rerank: bool,
+    evidence: int = 10_000,
+) -> tuple[dict[str, float], float]:
+    """Each paper (one passage) ranks every sub-requirement by the score the product
+    gives it; the rank of `truth[i]` for paper i gives recall@1/5/10 and the MRR. By
+    default every scored passage is kept, so that each paper has a score for every
+    sub-requirement; `evidence` as the report keeps (EVIDENCE_PER_SUB) scores a paper
+    0 for a sub-requirement whose list it is not in."""
+    analysis.EVIDENCE_PER_SUB = evidence
     started = time.perf_counter()
     result = Analyzer(
         corpus, framework, framework.pillar_names(), scorer=scorer, rerank=rerank
@@ -162,15 +176,19 @@ def evaluate(scorer: str, rerank: bool, paraphrased: bool) -> tuple[dict[str, fl
         for e in sub.evidence:
             row = index[e.paper]
             scores[row, column] = max(scores[row, column], e.score)
+    return metrics_of(scores, [subs.index(sub_id) for sub_id in truth]), elapsed
+
+
+def metrics_of(scores: np.ndarray, truth: list[int]) -> dict[str, float]:
+    """recall@1/5/10 and MRR of the right column per row (ties count against it)."""
     ranks = []
-    for row, sub_id in enumerate(truth):
-        right = scores[row, subs.index(sub_id)]
-        others = np.delete(scores[row], subs.index(sub_id))
-        ranks.append(1 + int((others >= right).sum()))
+    for row, column in enumerate(truth):
+        others = np.delete(scores[row], column)
+        ranks.append(1 + int((others >= scores[row, column]).sum()))
     r = np.array(ranks)
-    metrics = {f"recall@{k}": float((r <= k).mean()) for k in (1, 5, 10)}
-    metrics["MRR"] = float((1.0 / r).mean())
-    return metrics, elapsed
+    found = {f"recall@{k}": float((r <= k).mean()) for k in (1, 5, 10)}
+    found["MRR"] = float((1.0 / r).mean())
+    return found
 
 
 def main() -> int:
