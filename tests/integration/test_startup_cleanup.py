@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from litgap.blobs import hold
+from litgap.pipeline.cache import PLANS
 from litgap.runtime import open_runtime
 from litgap.services import jobs as job_service
 from litgap.services.cleanup import remove_leftovers
@@ -130,3 +131,23 @@ def test_start_up_removes_blobs_no_job_links_and_keeps_the_linked_ones(tmp_path:
     assert removed == [unlinked] and not unlinked.exists()
     framework = settings.workspace / "jobs" / job["job_id"] / "inputs" / "framework.json"
     assert framework.stat().st_nlink == 2  # the job's name and the blob's
+
+
+def test_start_up_removes_embedding_plans_left_for_hours_and_keeps_fresh_ones(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    plans = settings.workspace / "cache" / PLANS
+    plans.mkdir(parents=True)
+    left = plans / f"{'a' * 64}.json"  # the header of a plan whose run was killed
+    left.write_text('{"model": "m", "shares": 1}')
+    two_hours_ago = time.time() - 7200
+    os.utime(left, (two_hours_ago, two_hours_ago))
+    fresh = plans / f"{'b' * 64}.json"  # a run embedding right now
+    fresh.write_text('{"model": "m", "shares": 1}')
+    rt = open_runtime(settings)
+    try:
+        removed = remove_leftovers(rt).plans
+    finally:
+        rt.close()
+    assert removed == [left] and not left.exists() and fresh.exists()

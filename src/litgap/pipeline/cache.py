@@ -14,6 +14,8 @@ from typing import Protocol
 from litgap.atomic import write_atomic
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+# Beside the entries: the embedding plans that runs share with helpers (scorers/spread.py).
+PLANS = "embedding-plans"
 
 
 class Cache(Protocol):

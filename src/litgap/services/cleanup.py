@@ -7,6 +7,8 @@
 - A stale temp file: `.<name>.<random>.tmp`, what `atomic.write_atomic` writes before
   its rename, left by a crash between the two.
 - A blob no job links to any more (`blobs.sweep`).
+- An embedding plan a killed run left in the cache (`scorers/spread.py`), unchanged
+  for PLAN_AGE_SECONDS: a helper would otherwise work its shares for no one.
 
 Only what has not changed for `min_age` seconds is removed, so a job another process
 is creating at this moment, or a write under way, is left alone.
@@ -23,11 +25,13 @@ from pathlib import Path
 from litgap.blobs import sweep
 from litgap.exceptions import InvalidJobId
 from litgap.ids import validate_job_id
+from litgap.pipeline.cache import PLANS
 from litgap.runtime import Runtime
 from litgap.store import jobs as job_rows
 
 log = logging.getLogger(__name__)
 MIN_AGE_SECONDS = 300.0
+PLAN_AGE_SECONDS = 3600.0  # a run's plan changes only when it starts: give it an hour
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Cleanup:
     job_folders: list[Path] = field(default_factory=list)
     temp_files: list[Path] = field(default_factory=list)
     blobs: list[Path] = field(default_factory=list)
+    plans: list[Path] = field(default_factory=list)
 
 
 def _newest_mtime(folder: Path) -> float:
@@ -123,4 +128,23 @@ def remove_leftovers(rt: Runtime, min_age: float = MIN_AGE_SECONDS) -> Cleanup:
     done.blobs = sweep(rt.workspace.blobs_dir, min_age)
     for path in done.blobs:
         log.info("removed blob %s: no job links to it", path.name)
+    done.plans = _old_files(root / "cache" / PLANS, max(min_age, PLAN_AGE_SECONDS))
+    for path in done.plans:
+        log.warning("removed %s: an embedding plan no run finished", path)
     return done
+
+
+def _old_files(folder: Path, min_age: float) -> list[Path]:
+    """Remove the files of `folder` unchanged for `min_age` s; the ones removed."""
+    if not folder.is_dir():
+        return []
+    cutoff = time.time() - min_age
+    removed = []
+    for path in sorted(folder.iterdir()):
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime <= cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed

@@ -29,13 +29,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from litgap.atomic import write_atomic
-from litgap.pipeline.cache import FileCache
+from litgap.pipeline.cache import PLANS, FileCache
 from litgap.pipeline.scorers import chunk_vectors
 from litgap.pipeline.scorers.encoders import Embedder
 
 log = logging.getLogger(__name__)
 
-PLANS = "embedding-plans"  # a folder of the cache: plans and their shares' locks
 # Chunk groups per share: ~4 s of one core for bge-small, long enough that asking and
 # locking cost nothing beside it, short enough that 4 helpers each get several shares
 # of a corpus that takes a minute.
