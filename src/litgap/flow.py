@@ -12,12 +12,13 @@ from typing import Any
 from litgap import stages
 from litgap.context import JobContext
 from litgap.exceptions import LitgapError
+from litgap.executor import runs_on_queue
 from litgap.executor.pool import WorkerDied, WorkTimedOut
 from litgap.report_context import report_context
 from litgap.responses import PromptSpec
 from litgap.review import review_evidence
+from litgap.runtime import Runtime
 from litgap.screening import reasons_for, screen_papers
-from litgap.settings import Settings
 from litgap.stages import IterationOutcome, JobInputs, Scoring
 
 RUN_MODES = ["ONCE", "DEEP_LOOP"]
@@ -88,14 +89,14 @@ def interpret_selection(value: str | list[str], pillars: list[str]) -> Selection
     return Selection([p for p in pillars if p in chosen], None)
 
 
-def embedding_helpers(settings: Settings) -> Any:
-    """A cluster's workers, who embed shares of a large corpus beside the run (on
-    PostgreSQL, where jobs run on the queue); none for the embedded default."""
-    if not settings.db_url.startswith("postgresql"):
+def embedding_helpers(rt: Runtime) -> Any:
+    """A cluster's workers, who embed shares of a large corpus beside the run (where
+    jobs run on the queue); none for the embedded default."""
+    if not runs_on_queue(rt.engine):
         return None
     from litgap.executor.queue import EmbedHelpers, conninfo
 
-    return EmbedHelpers(conninfo(settings.db_url))
+    return EmbedHelpers(conninfo(rt.settings.db_url))
 
 
 async def run_flow(ctx: JobContext) -> dict[str, Any]:
@@ -111,7 +112,7 @@ async def run_flow(ctx: JobContext) -> dict[str, Any]:
         limits=stages.reading_limits(ctx.runtime.settings),
         cache_dir=workspace.root / "cache",
         dedupe=not config.keep_duplicates,
-        helpers=embedding_helpers(ctx.runtime.settings),
+        helpers=embedding_helpers(ctx.runtime),
     )
     scoring = Scoring(
         scorer=config.scorer,

@@ -9,6 +9,7 @@ import os
 import signal
 from pathlib import Path
 
+import httpx
 import psycopg
 
 from litgap.config import JobConfig
@@ -57,24 +58,35 @@ def _single_machine_report(root: Path, papers: list[tuple[str, bytes]]) -> bytes
         rt.close()
 
 
-def test_a_large_embedding_is_spread_over_the_workers_with_a_single_machines_result(
-    cluster: Cluster, tmp_path: Path
-) -> None:
-    papers = _papers()
+def _alone_and_on_the_cluster(
+    cluster: Cluster, tmp_path: Path, papers: list[tuple[str, bytes]]
+) -> tuple[bytes, str]:
+    """The report of a single machine's run of `papers`, and the same job created (not
+    started) on the cluster."""
     alone = _single_machine_report(tmp_path / "alone", papers)
     rt = cluster.runtime()
     try:
-        job_id = _create(rt, papers)
+        return alone, _create(rt, papers)
     finally:
         rt.close()
+
+
+def _wait_completed(cluster: Cluster, http: httpx.Client, job_id: str) -> None:
+    cluster.wait_until(
+        lambda: http.get(f"/api/jobs/{job_id}").json()["status"] == "completed",
+        "the job to complete",
+        timeout=180,
+    )
+
+
+def test_a_large_embedding_is_spread_over_the_workers_with_a_single_machines_result(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    alone, job_id = _alone_and_on_the_cluster(cluster, tmp_path, _papers())
     workers = [cluster.start_worker("--verbose") for _ in range(2)]
     with cluster.server.client() as http:
         assert http.post(f"/api/jobs/{job_id}/start").status_code == 202
-        cluster.wait_until(
-            lambda: http.get(f"/api/jobs/{job_id}").json()["status"] == "completed",
-            "the job to complete",
-            timeout=180,
-        )
+        _wait_completed(cluster, http, job_id)
     shared = (cluster.workspace / "jobs" / job_id / REPORT).read_bytes()
     assert shared == alone
     # A worker that did not run the job embedded a share of it.
@@ -126,13 +138,8 @@ def _worker_ids(cluster: Cluster) -> set[int]:
 def test_a_helper_killed_in_the_middle_of_its_share_leaves_it_to_the_run(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    papers = _papers(120)  # shares enough that the helper is sure to take one
-    alone = _single_machine_report(tmp_path / "alone", papers)
-    rt = cluster.runtime()
-    try:
-        job_id = _create(rt, papers)
-    finally:
-        rt.close()
+    # 120 papers: shares enough that the helper is sure to take one.
+    alone, job_id = _alone_and_on_the_cluster(cluster, tmp_path, _papers(120))
     workers = {}  # by the queue's worker id: started one by one to know which is which
     for _ in range(2):
         worker = cluster.start_worker()
@@ -154,9 +161,5 @@ def test_a_helper_killed_in_the_middle_of_its_share_leaves_it_to_the_run(
         for pid in _tree(helper.process.pid):  # the worker and its analysis processes
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        cluster.wait_until(
-            lambda: http.get(f"/api/jobs/{job_id}").json()["status"] == "completed",
-            "the job to complete",
-            timeout=180,
-        )
+        _wait_completed(cluster, http, job_id)
     assert (cluster.workspace / "jobs" / job_id / REPORT).read_bytes() == alone

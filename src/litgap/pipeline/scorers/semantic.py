@@ -247,8 +247,8 @@ class SemanticScorer:
         works = []
         for paper in papers:
             first = int(self._bounds[paper])
-            starts = missing[paper_of == paper].tolist()
-            ends = self._group_end[missing[paper_of == paper]].tolist()
+            mine = missing[paper_of == paper]
+            starts, ends = mine.tolist(), self._group_end[mine].tolist()
             works.append(
                 spread.PaperWork(
                     self._key(paper),
