@@ -68,7 +68,7 @@ def test_search_finds_jobs_by_their_decision(page: Page, answered_job: dict[str,
 def test_the_new_job_form_sets_the_scorer_and_in_run_review(page: Page, api: Any) -> None:
     page.goto("/")
     page.get_by_label("Use the bundled sample").check()
-    page.get_by_label("Scorer").select_option("semantic")
+    page.get_by_label("Scorer").select_option("lexical")
     page.get_by_label("Review evidence while it runs").select_option("gaps")
     page.get_by_label("Start right away").uncheck()
     page.get_by_role("button", name="Create job").click()
@@ -76,4 +76,4 @@ def test_the_new_job_form_sets_the_scorer_and_in_run_review(page: Page, api: Any
     found = re.search(r"job_[a-z0-9]+", page.locator("#create-status").inner_text())
     assert found is not None
     config = api.get(f"/api/jobs/{found.group()}").json()["config"]
-    assert (config["scorer"], config["review_evidence"]) == ("semantic", "gaps")
+    assert (config["scorer"], config["review_evidence"]) == ("lexical", "gaps")

@@ -281,6 +281,22 @@ def run_semantic_sample(api: Api) -> dict[str, Any]:
     return job
 
 
+def test_a_job_that_names_no_scorer_is_scored_semantically_and_says_which_version(
+    api: Api,
+) -> None:
+    job_id = create_sample(api)
+    assert api.get(f"/api/jobs/{job_id}").json()["config"]["scorer"] == "semantic"
+    with api.events() as ws:
+        api.post(f"/api/jobs/{job_id}/start")
+        for answer in ("ALL", "ONCE"):
+            ask = api.next_prompt(ws, job_id)
+            api.post(f"/api/prompts/{ask['prompt_id']}/respond", json={"response": answer})
+        assert api.wait_finished(ws, job_id)["status"] == "completed"
+    report = runtime_of(api).workspace.results_dir(job_id) / "gap_analysis_report.json"
+    scorer = json.loads(report.read_bytes())["scorer"]
+    assert (scorer["name"], scorer["version"]) == ("semantic", 2)
+
+
 def test_a_semantic_replay_reproduces_the_original_exactly(api: Api) -> None:
     original = run_semantic_sample(api)
     again = replay(api, original["job_id"])
@@ -303,4 +319,23 @@ def test_a_replay_with_other_model_files_installed_is_409_naming_the_file(api: A
         "(sha256 abababababab…), and here it is sha256 "
     )
     assert response.json()["detail"].endswith(": a re-run could not reproduce its scores")
+    assert len(api.get("/api/jobs").json()["jobs"]) == jobs_before
+
+
+def test_a_replay_of_a_job_scored_by_an_earlier_semantic_scorer_is_409_naming_the_version(
+    api: Api,
+) -> None:
+    job_id = run_semantic_sample(api)["job_id"]
+    # As reports were written before the scorer's version was recorded (version 1).
+    report = runtime_of(api).workspace.results_dir(job_id) / "gap_analysis_report.json"
+    data = json.loads(report.read_bytes())
+    del data["scorer"]["version"]
+    report.write_text(json.dumps(data), encoding="utf-8")
+    jobs_before = len(api.get("/api/jobs").json()["jobs"])
+    response = api.post(f"/api/jobs/{job_id}/replay")
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        f"job {job_id!r} was scored by version 1 of the semantic scorer, and this litgap runs "
+        "version 2: a re-run could not reproduce its scores"
+    )
     assert len(api.get("/api/jobs").json()["jobs"]) == jobs_before

@@ -34,6 +34,9 @@ def run(
         str | None,
         typer.Option(help='"ask": include or exclude each paper, with a reason, before analysis'),
     ] = None,
+    scorer: Annotated[
+        str | None, typer.Option(help="semantic (the default: meaning) or lexical (exact words)")
+    ] = None,
 ) -> None:
     """Run a job in the terminal, asking each decision here."""
     if not corpus.is_dir():
@@ -55,6 +58,8 @@ def run(
         preset["run_mode"] = run_mode
     if screening:
         preset["screening"] = screening
+    if scorer:
+        preset["scorer"] = scorer
     try:
         config = job_service.parse_config(preset)
     except LitgapError as err:

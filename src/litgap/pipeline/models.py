@@ -53,6 +53,10 @@ SOURCES = {
     ),
 }
 SCORERS = ("lexical", "semantic")
+# How each scorer turns text into scores, counted up when the same models would score
+# differently: a report records it, and a replay under another version says it cannot
+# reproduce the scores. A report without one was scored by version 1.
+SCORER_VERSIONS = {"lexical": 1, "semantic": 2}  # semantic 2: bounded by the field margin
 
 
 class ModelUnavailable(PipelineError):
@@ -117,19 +121,22 @@ def scorer_models(scorer: str, rerank: bool) -> list[str]:
 def scorer_info(scorer: str = "lexical", rerank: bool = False) -> dict[str, Any]:
     """How results are scored, as the report and a job's config record it.
 
-    `model` is None for the plain lexical scorer; otherwise it names the model(s) and
-    every file's sha256 (keys "<model key>/<file>"), so a replay can refuse to run
-    with different weights. Raises ValueError for an unknown scorer and
-    ModelUnavailable when a needed model is not installed.
+    `version` is the scorer's SCORER_VERSIONS. `model` is None for the plain lexical
+    scorer; otherwise it names the model(s) and every file's sha256 (keys
+    "<model key>/<file>"), so a replay can refuse to run with different weights.
+    Raises ValueError for an unknown scorer and ModelUnavailable when a needed model
+    is not installed.
     """
     if scorer not in SCORERS:
         raise ValueError(f"unknown scorer {scorer!r}: choose one of {list(SCORERS)}")
     keys = scorer_models(scorer, rerank)
+    version = SCORER_VERSIONS[scorer]
     if not keys:
-        return {"name": scorer, "rerank": rerank, "model": None}
+        return {"name": scorer, "version": version, "rerank": rerank, "model": None}
     models = [model_files(key) for key in keys]
     return {
         "name": scorer,
+        "version": version,
         "rerank": rerank,
         "model": {
             "name": " + ".join(m.name for m in models),

@@ -26,16 +26,24 @@ def recorded_scorer(rt: Runtime, job_id: str) -> dict[str, Any] | None:
 
 
 def check_same_models(rt: Runtime, job_id: str) -> None:
-    """Raises NotReplayable naming the first model file that is missing or differs from
-    the one job `job_id` was scored with; a job without a report or a model passes."""
+    """Raises NotReplayable when job `job_id` was scored by another version of its
+    scorer, or naming the first model file that is missing or differs from the one it was
+    scored with; a job without a report passes."""
     from litgap.pipeline import ModelUnavailable, scorer_info
+    from litgap.pipeline.models import SCORER_VERSIONS
 
     recorded = recorded_scorer(rt, job_id) or {}
+    name = str(recorded.get("name", "lexical"))
+    version = recorded.get("version", 1)
+    if name in SCORER_VERSIONS and version != SCORER_VERSIONS[name]:
+        raise NotReplayable(
+            f"job {job_id!r} was scored by version {version} of the {name} scorer, and this "
+            f"litgap runs version {SCORER_VERSIONS[name]}: a re-run could not reproduce its scores"
+        )
     model = recorded.get("model") or {}
     files = model.get("files")
     if not isinstance(files, dict) or not files:
         return
-    name = str(recorded.get("name", "semantic"))
     try:
         now = (scorer_info(name, bool(recorded.get("rerank"))).get("model") or {}).get("files")
     except (ModelUnavailable, ValueError) as err:

@@ -98,7 +98,7 @@ def test_the_result_names_the_model_and_its_files_hashes() -> None:
 
 
 def test_the_lexical_scorer_records_no_model() -> None:
-    assert scorer_info() == {"name": "lexical", "rerank": False, "model": None}
+    assert scorer_info() == {"name": "lexical", "version": 1, "rerank": False, "model": None}
 
 
 def test_reranking_keeps_the_set_of_scores_and_changes_only_their_order() -> None:

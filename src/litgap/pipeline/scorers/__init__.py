@@ -1,6 +1,7 @@
 """Scorers: one small protocol, one module per implementation, chosen by name.
 
-A scorer prepares once per corpus (`prepare`: the semantic one embeds there) and then,
+A scorer prepares once per corpus (`prepare`: the semantic one embeds there; `field`
+is every sub-requirement of the framework, analysed or not) and then,
 for a cut of passages and a set of queries, returns a function scoring any block of
 passage rows (`scores`). All scores are on the lexical scale (NOISE_SCORE,
 STRONG_SCORE), so completeness reads them the same way whichever scorer made them.
@@ -22,7 +23,9 @@ if TYPE_CHECKING:  # the lexical path never loads the ONNX side
 class Scorer(Protocol):
     name: str
 
-    def prepare(self, index: CorpusIndex, queries: Sequence[str]) -> None: ...
+    def prepare(
+        self, index: CorpusIndex, queries: Sequence[str], field: Sequence[str] = ()
+    ) -> None: ...
 
     def scores(
         self, passages: Passages, sparse: sp.csr_matrix, rows: Sequence[int]

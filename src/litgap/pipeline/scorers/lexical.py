@@ -283,7 +283,9 @@ class LexicalScorer:
 
     name = "lexical"
 
-    def prepare(self, index: CorpusIndex, queries: Sequence[str]) -> None:
+    def prepare(
+        self, index: CorpusIndex, queries: Sequence[str], field: Sequence[str] = ()
+    ) -> None:
         """Nothing to prepare: the index holds all the lexical scorer needs."""
 
     def scores(self, passages: Passages, sparse: sp.csr_matrix, rows: Sequence[int]) -> BlockScores:
