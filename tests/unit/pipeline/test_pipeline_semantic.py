@@ -11,6 +11,7 @@ from litgap.pipeline import Analyzer, Corpus, parse_framework, scorer_info
 from litgap.pipeline.cache import FileCache
 from litgap.pipeline.scorers.encoders import Embedder
 from litgap.pipeline.scorers.semantic import CANDIDATES
+from litgap.pipeline.scorers.static import StaticVectors
 from tests.unit.pipeline.inputs import SOIL, WATER, farm_corpus, framework_data, paper
 
 FRAMEWORK = parse_framework(framework_data())
@@ -202,3 +203,12 @@ def test_a_passage_sharing_no_word_with_the_query_is_still_judged_by_the_transfo
     assert len(corpus.papers) * 4 > CANDIDATES  # more passages than candidates
     sub = semantic(corpus=corpus).iterate(None).sub("Sub-W1.1")
     assert sub.evidence[0].paper == "drip.txt"
+
+
+def test_the_models_of_one_process_are_loaded_once_and_shared() -> None:
+    first, second = Embedder(), Embedder()
+    first.embed(["Rain falls on the roof."])
+    second.embed(["The tank fills."])
+    assert first._sessions and first._sessions == second._sessions
+    assert StaticVectors().words(["rain"]).tobytes() == StaticVectors().words(["rain"]).tobytes()
+    assert StaticVectors()._load()[0] is StaticVectors()._load()[0]

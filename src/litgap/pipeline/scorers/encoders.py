@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -53,30 +54,11 @@ class _Model:
         return bool(self._sessions)
 
     def _load(self) -> Any:
-        """The tokenizer, with the sessions created."""
+        """The tokenizer, with the sessions created (once per process and model files)."""
         if not self._sessions:
-            # Imported here: only a run that has something to embed pays for the import.
-            import onnxruntime
-            from tokenizers import Tokenizer
-
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-            # A worker shares its cores with the server and other jobs: a spinning
-            # thread that loses its core wastes the time slices it gets.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._sessions = [
-                onnxruntime.InferenceSession(
-                    str(self.files.path("model.onnx")), options, providers=["CPUExecutionProvider"]
-                )
-                for _ in range(sessions())
-            ]
+            sessions_of, self._tokenizer = _loaded(self.files)
+            self._sessions = list(sessions_of)
             self._free = list(self._sessions)
-            tokenizer = Tokenizer.from_file(str(self.files.path("tokenizer.json")))
-            tokenizer.enable_truncation(MAX_TOKENS)
-            tokenizer.no_padding()
-            self._tokenizer = tokenizer
         return self._tokenizer
 
     def _run_all(self, batches: Sequence[Sequence[Any]]) -> list[Any]:
@@ -108,6 +90,34 @@ class _Model:
         finally:
             with self._lock:
                 self._free.append(session)
+
+
+@lru_cache(maxsize=4)
+def _loaded(files: ModelFiles) -> tuple[tuple[Any, ...], Any]:
+    """One model's sessions and tokenizer, shared by every model object of the process:
+    a worker process analyses job after job, and creating them costs about half a
+    second. Sessions are safe to share: onnxruntime runs them from any thread."""
+    # Imported here: only a run that has something to embed pays for the import.
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    # A worker shares its cores with the server and other jobs: a spinning thread
+    # that loses its core wastes the time slices it gets.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    created = tuple(
+        onnxruntime.InferenceSession(
+            str(files.path("model.onnx")), options, providers=["CPUExecutionProvider"]
+        )
+        for _ in range(sessions())
+    )
+    tokenizer = Tokenizer.from_file(str(files.path("tokenizer.json")))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.no_padding()
+    return created, tokenizer
 
 
 def _batches(lengths: Sequence[int]) -> list[list[int]]:

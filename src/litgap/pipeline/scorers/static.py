@@ -11,6 +11,7 @@ top passages among its candidates or more (bench/candidates.py).
 """
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -33,17 +34,7 @@ class StaticVectors:
 
     def _load(self) -> tuple[Float32Array, Any]:
         if self._table is None:
-            # Imported here: only the semantic scorer pays for them.
-            from safetensors.numpy import load_file
-            from tokenizers import Tokenizer
-
-            weights, tokenizer_file = self.files.sha256[0][0], self.files.sha256[1][0]
-            table = load_file(str(self.files.path(weights)))["embedding.weight"]
-            self._table = np.ascontiguousarray(table[:, :STATIC_DIM], dtype=np.float32)
-            tokenizer = Tokenizer.from_file(str(self.files.path(tokenizer_file)))
-            tokenizer.no_padding()
-            tokenizer.no_truncation()
-            self._tokenizer = tokenizer
+            self._table, self._tokenizer = _loaded(self.files)
         return self._table, self._tokenizer
 
     def words(self, words: Sequence[str]) -> Float32Array:
@@ -61,6 +52,24 @@ class StaticVectors:
             shape=(len(words), table.shape[0]),
         )
         return np.asarray(counts @ table, dtype=np.float32)
+
+
+@lru_cache(maxsize=2)
+def _loaded(files: ModelFiles) -> tuple[Float32Array, Any]:
+    """The token table and tokenizer, once per process: reading and widening the table
+    costs about 90 ms, which a worker would otherwise pay for every job."""
+    # Imported here: only the semantic scorer pays for them.
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    weights, tokenizer_file = files.sha256[0][0], files.sha256[1][0]
+    table = load_file(str(files.path(weights)))["embedding.weight"]
+    widened = np.ascontiguousarray(table[:, :STATIC_DIM], dtype=np.float32)
+    widened.flags.writeable = False  # shared by every scorer of the process
+    tokenizer = Tokenizer.from_file(str(files.path(tokenizer_file)))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return widened, tokenizer
 
 
 def embed_counts(counts: sp.csr_matrix, word_vectors: Float32Array) -> Float32Array:
