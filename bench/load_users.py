@@ -81,7 +81,12 @@ class Server:
         raise TimeoutError("litgap serve did not start")
 
     def client(self, connections: int = 200) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        # An idle connection is dropped before the server's keep-alive timeout (uvicorn:
+        # 5 s) runs out: at the same 5 s, a request could go out on a connection the
+        # server was closing and fail mid-run (httpx.ReadError), which a browser retries.
+        limits = httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=4.0
+        )
         return httpx.AsyncClient(base_url=self.url, headers=self.headers, limits=limits, timeout=60)
 
     def stop(self) -> None:

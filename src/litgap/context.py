@@ -54,8 +54,16 @@ class Suspended(Exception):
 
 class JobContext:
     def __init__(
-        self, runtime: Runtime, job_id: str, config: StoredConfig, *, suspend: bool = False
+        self,
+        runtime: Runtime,
+        job_id: str,
+        config: StoredConfig,
+        *,
+        suspend: bool = False,
+        recorded: int | None = None,
     ) -> None:
+        """`recorded`, when the caller read it as the run began (off the event loop),
+        is the last seq in the store; else the first ask reads it."""
         self.runtime = runtime
         self.job_id = job_id
         self.config = config
@@ -63,7 +71,7 @@ class JobContext:
         # instead of waiting.
         self.suspend = suspend
         self._seq = 0
-        self._recorded: int | None = None  # the last seq in the store when this run began
+        self._recorded = recorded  # the last seq in the store when this run began
         self._occurrences: Counter[str] = Counter()
         self._last_progress = 0.0
 

@@ -36,6 +36,16 @@ def test_an_unknown_job_is_named_in_the_error(engine: sa.Engine) -> None:
     assert job_rows.job_exists(engine, "job_nothere1") is False
 
 
+def test_rows_of_several_jobs_read_at_once_by_id(engine: sa.Engine) -> None:
+    made = [rows.job() for _ in range(3)]
+    for row in made:
+        job_rows.insert_job(engine, row)
+    wanted = [made[0]["job_id"], made[2]["job_id"], "job_unknown000"]
+    found = job_rows.get_jobs(engine, wanted)
+    assert sorted(found) == sorted(wanted[:2])
+    assert all(found[j] == job_rows.get_job(engine, j) for j in found)
+
+
 def test_transition_stamps_status_time_and_history(engine: sa.Engine) -> None:
     row = rows.job()
     job_rows.insert_job(engine, row)

@@ -93,6 +93,25 @@ def test_history_is_resolved_prompts_in_order(engine: sa.Engine, job_id: str) ->
     assert prompt_rows.count_resolved(engine, job_id) == 3
 
 
+def test_histories_of_several_jobs_each_past_its_own_seq(engine: sa.Engine, job_id: str) -> None:
+    other, empty = rows.job(), rows.job()
+    job_rows.insert_job(engine, other)
+    job_rows.insert_job(engine, empty)
+    for owner, count in ((job_id, 4), (other["job_id"], 3)):
+        for seq in range(count):
+            prompt = rows.prompt(owner, seq, type="continue")
+            prompt_rows.insert_prompt(engine, prompt)
+            if seq < count - 1:  # the last one still pending: not history yet
+                prompt_rows.resolve(engine, prompt["prompt_id"], rows.answered("yes"))
+    found = prompt_rows.jobs_prompts(engine, {job_id: 0, other["job_id"]: -1, empty["job_id"]: -1})
+    assert {owner: [r["seq"] for r in records] for owner, records in found.items()} == {
+        job_id: [1, 2],
+        other["job_id"]: [0, 1],
+        empty["job_id"]: [],
+    }
+    assert found[job_id] == prompt_rows.job_prompts(engine, job_id, after_seq=0)
+
+
 def test_pending_oldest_first_and_per_job(engine: sa.Engine, job_id: str) -> None:
     other = rows.job()
     job_rows.insert_job(engine, other)

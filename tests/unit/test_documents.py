@@ -10,6 +10,8 @@ from litgap.exceptions import DocumentWriteError
 from litgap.responses import PromptSpec
 from litgap.runtime import Runtime
 from litgap.status import PromptSource
+from litgap.store import jobs as job_rows
+from litgap.store import prompts as prompt_rows
 from tests.helpers import new_job
 
 STEP = PromptSpec(type="continue", message="Continue?", options=["yes", "no"], default="no")
@@ -65,6 +67,34 @@ def test_failed_write_keeps_previous_document_and_reports_it(
     runtime.docs.flush()
     [record] = json.loads(runtime.workspace.document(job_id).read_text())["prompts"]
     assert record["response"] == "yes"
+
+
+def test_documents_written_together_are_those_written_one_by_one(runtime: Runtime) -> None:
+    # Histories of different lengths, and one job whose row is gone: a group's rows and
+    # records are read for all of it at once, and each job's document is still its own.
+    job_ids = [new_job(runtime) for _ in range(4)]
+    for count, job_id in enumerate(job_ids):
+        for seq in range(count):
+            prompt = runtime.broker.open(job_id, seq, STEP, 60)
+            runtime.broker.answer(prompt["prompt_id"], "yes", source=PromptSource.API)
+    runtime.docs.flush()
+    gone = new_job(runtime)
+    runtime.docs.flush()
+    job_rows.delete_job(runtime.engine, gone)
+    for job_id in job_ids[1:3]:  # one more record each, cached histories grown
+        seq = len(prompt_rows.job_prompts(runtime.engine, job_id))
+        prompt = runtime.broker.open(job_id, seq, STEP, 60)
+        runtime.broker.answer(prompt["prompt_id"], "no", source=PromptSource.API)
+    for job_id in [*job_ids, gone]:
+        runtime.docs.mark(job_id)
+    runtime.docs.flush()
+    together = {job_id: runtime.workspace.document(job_id).read_bytes() for job_id in job_ids}
+    counts = [len(json.loads(together[job_id])["prompts"]) for job_id in job_ids]
+    assert counts == [0, 2, 3, 3]
+    for job_id in job_ids:
+        runtime.workspace.document(job_id).unlink()
+        runtime.docs.write_now(job_id)
+        assert runtime.workspace.document(job_id).read_bytes() == together[job_id]
 
 
 def test_document_is_valid_json_with_an_empty_history(runtime: Runtime) -> None:

@@ -17,6 +17,7 @@ from litgap.records import job_public
 from litgap.runtime import Runtime
 from litgap.status import JobStatus
 from litgap.store import jobs as job_rows
+from litgap.store import prompts as prompt_rows
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
@@ -58,8 +59,9 @@ def _run_lock(rt: Runtime, job_id: str) -> AbstractContextManager[object] | None
     return handle
 
 
-def _begin(rt: Runtime, job_id: str) -> Row | None:
-    """The job moved to running, or None when it has nothing (more) to run."""
+def _begin(rt: Runtime, job_id: str) -> tuple[Row, int] | None:
+    """The job moved to running with the last seq of its recorded prompts, or None when
+    it has nothing (more) to run."""
     row = job_rows.get_job(rt.engine, job_id)
     if JobStatus(row["status"]).is_terminal:
         return None
@@ -70,7 +72,9 @@ def _begin(rt: Runtime, job_id: str) -> Row | None:
     row = job_rows.transition(rt.engine, job_id, JobStatus.RUNNING, stage="starting", error=None)
     rt.docs.mark(job_id)
     rt.events.publish("job_update", job_public(row))
-    return row
+    # Read here, in the thread, for the run's first ask: on the event loop it held up
+    # the requests of 50 users whose jobs started at once.
+    return row, prompt_rows.last_seq(rt.engine, job_id)
 
 
 async def run_job(rt: Runtime, job_id: str, *, suspend: bool = False) -> Row | None:
@@ -89,13 +93,14 @@ async def _run_locked(rt: Runtime, job_id: str, suspend: bool) -> Row | None:
     # The store's commits and the document's fsyncs run in a thread: on the event loop
     # they held up every request (a job's start and end were 10% of the serving loop's
     # time under bench/load.py --mode users).
-    row = await asyncio.to_thread(_begin, rt, job_id)
-    if row is None:
+    begun = await asyncio.to_thread(_begin, rt, job_id)
+    if begun is None:
         return None
+    row, recorded = begun
     config = StoredConfig.model_validate(row["config"])
     # The job's own timeouts and limits, kept at its creation, not this process's.
     job_rt = replace(rt, settings=rt.settings.for_job(config.settings))
-    ctx = JobContext(job_rt, job_id, config, suspend=suspend)
+    ctx = JobContext(job_rt, job_id, config, suspend=suspend, recorded=recorded)
     try:
         summary = await run_flow(ctx)
     except Suspended as waiting:

@@ -21,8 +21,13 @@ def insert_job(engine: sa.Engine, row: Row) -> Row:
     """Insert a job's row; returns it as stored (defaults filled) once it is committed.
     Through the writer thread, so that creations arriving together share a commit with
     each other and with answers."""
-    statement = jobs.insert().values(**row).returning(*jobs.c)
-    return run_write(engine, lambda conn: dict(conn.execute(statement).mappings().one()))
+    return run_write(engine, lambda conn: dict(conn.execute(_INSERT, row).mappings().one()))
+
+
+# Built once, the row as parameters: `insert().values(**row)` made a new statement per
+# job, and the writer thread computed its cache key each time (1/8 of that thread's time
+# while 50 jobs were created at once).
+_INSERT = jobs.insert().returning(*jobs.c)
 
 
 def delete_job(engine: sa.Engine, job_id: str) -> None:
@@ -38,6 +43,16 @@ def get_job(engine: sa.Engine, job_id: str) -> Row:
     if found is None:
         raise UnknownJob(job_id)
     return dict(found)
+
+
+def get_jobs(engine: sa.Engine, job_ids: list[str]) -> dict[str, Row]:
+    """The rows of those of `job_ids` that exist, by id, in one read per chunk."""
+    found: dict[str, Row] = {}
+    with reading(engine) as conn:
+        for chunk in bulk.chunks(job_ids):
+            for row in conn.execute(sa.select(jobs).where(jobs.c.job_id.in_(chunk))).mappings():
+                found[row["job_id"]] = dict(row)
+    return found
 
 
 def job_exists(engine: sa.Engine, job_id: str) -> bool:

@@ -132,6 +132,30 @@ def job_prompts(
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def jobs_prompts(engine: sa.Engine, after_seq: dict[str, int]) -> dict[str, list[Row]]:
+    """`job_prompts` of several jobs, each past its own `after_seq`, by job: one read
+    per distinct `after_seq` (and chunk of jobs), not one per job."""
+    by_after: dict[int, list[str]] = {}
+    for job_id, after in after_seq.items():
+        by_after.setdefault(after, []).append(job_id)
+    found: dict[str, list[Row]] = {job_id: [] for job_id in after_seq}
+    with reading(engine) as conn:
+        for after, job_ids in by_after.items():
+            for chunk in bulk.chunks(job_ids):
+                query = (
+                    sa.select(prompts)
+                    .where(
+                        prompts.c.job_id.in_(chunk),
+                        prompts.c.status != PromptStatus.PENDING,
+                        prompts.c.seq > after,
+                    )
+                    .order_by(prompts.c.job_id, prompts.c.seq)
+                )
+                for row in conn.execute(query).mappings():
+                    found[row["job_id"]].append(dict(row))
+    return found
+
+
 def pending(engine: sa.Engine, job_id: str | None = None) -> list[Row]:
     query = (
         sa.select(prompts)
