@@ -35,9 +35,11 @@ def check_same_models(rt: Runtime, job_id: str) -> None:
     recorded = recorded_scorer(rt, job_id) or {}
     name = str(recorded.get("name", "lexical"))
     version = recorded.get("version", 1)
-    if name in SCORER_VERSIONS and version != SCORER_VERSIONS[name]:
+    if name in SCORER_VERSIONS and (type(version) is not int or version != SCORER_VERSIONS[name]):
+        # repr for anything but a plain number: a report's "2" must not read as 2.
+        shown = version if type(version) is int else repr(version)
         raise NotReplayable(
-            f"job {job_id!r} was scored by version {version} of the {name} scorer, and this "
+            f"job {job_id!r} was scored by version {shown} of the {name} scorer, and this "
             f"litgap runs version {SCORER_VERSIONS[name]}: a re-run could not reproduce its scores"
         )
     model = recorded.get("model") or {}
