@@ -167,11 +167,7 @@ class Analyzer:
             progress=lambda f, stage: self._report(0.3 + 0.7 * f, stage),
             helpers=helpers,
         )
-        field = [
-            s.text
-            for p in framework.select(framework.pillar_names())
-            for _, s in p.sub_requirements()
-        ]
+        field = [sub.text for pillar in framework.pillars for _, sub in pillar.sub_requirements()]
         self._scorer.prepare(self._index, [sub.text for _, _, sub in self._targets], field)
         self._reranker: Any = None
         if rerank:

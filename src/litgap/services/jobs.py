@@ -1,6 +1,7 @@
 """Jobs: create, start, cancel, read, list, and import job folders the store does not know."""
 
 import asyncio
+import functools
 import json
 import shutil
 import threading
@@ -12,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from litgap.atomic import fsync_in_turn
-from litgap.blobs import hold
+from litgap.blobs import Blob, hold
 from litgap.clock import iso, now_iso
 from litgap.config import JobConfig, StoredConfig, error_place, selection_problem
 from litgap.exceptions import InvalidInput, InvalidJobId
@@ -69,19 +70,18 @@ def _check_framework(data: bytes, name: str) -> Framework:
         raise InvalidInput(f"pillars: {err}") from err
 
 
-# A blob's bytes never change (blobs.py): its framework is read and checked once per
-# process, not at every sample job (a quarter of a sample creation's time in its thread).
-_BLOB_FRAMEWORKS: dict[tuple[str, str], Framework] = {}  # by (sha256, name)
-
-
 def _framework_of(framework: InputFile | StoredFile, saved: Path) -> Framework:
     if isinstance(framework, InputFile):
         return _check_framework(saved.read_bytes(), framework.name)
-    key = (framework.blob.sha256, framework.name)
-    parsed = _BLOB_FRAMEWORKS.get(key)
-    if parsed is None:
-        parsed = _BLOB_FRAMEWORKS[key] = _check_framework(saved.read_bytes(), framework.name)
-    return parsed
+    return _blob_framework(framework.blob, framework.name)
+
+
+@functools.lru_cache(maxsize=32)
+def _blob_framework(blob: Blob, name: str) -> Framework:
+    """A blob's bytes never change (blobs.py): its framework is read and checked once
+    per process, not at every sample job (a quarter of a sample creation's time in its
+    thread)."""
+    return _check_framework(blob.path.read_bytes(), name)
 
 
 def _check_names(

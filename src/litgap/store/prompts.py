@@ -118,18 +118,16 @@ def job_prompts(
 ) -> list[Row]:
     """Resolved prompt records of a job, in order (pending ones are not history yet);
     `after_seq` and `limit` read a long history in batches."""
-    query = (
-        sa.select(prompts)
-        .where(
-            prompts.c.job_id == job_id,
-            prompts.c.status != PromptStatus.PENDING,
-            prompts.c.seq > after_seq,
-        )
-        .order_by(prompts.c.seq)
-        .limit(limit)
-    )
+    query = _history(prompts.c.job_id == job_id, after_seq).order_by(prompts.c.seq).limit(limit)
     with reading(engine) as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _history(jobs: sa.ColumnElement[bool], after_seq: int) -> sa.Select[Any]:
+    """Resolved records of the jobs `jobs` selects, past `after_seq`."""
+    return sa.select(prompts).where(
+        jobs, prompts.c.status != PromptStatus.PENDING, prompts.c.seq > after_seq
+    )
 
 
 def jobs_prompts(engine: sa.Engine, after_seq: dict[str, int]) -> dict[str, list[Row]]:
@@ -142,14 +140,8 @@ def jobs_prompts(engine: sa.Engine, after_seq: dict[str, int]) -> dict[str, list
     with reading(engine) as conn:
         for after, job_ids in by_after.items():
             for chunk in bulk.chunks(job_ids):
-                query = (
-                    sa.select(prompts)
-                    .where(
-                        prompts.c.job_id.in_(chunk),
-                        prompts.c.status != PromptStatus.PENDING,
-                        prompts.c.seq > after,
-                    )
-                    .order_by(prompts.c.job_id, prompts.c.seq)
+                query = _history(prompts.c.job_id.in_(chunk), after).order_by(
+                    prompts.c.job_id, prompts.c.seq
                 )
                 for row in conn.execute(query).mappings():
                     found[row["job_id"]].append(dict(row))
